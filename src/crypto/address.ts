@@ -1,0 +1,20 @@
+import { toHex } from './bytes.js';
+import { sha256 } from './hash.js';
+import type { PublicKey } from './ed25519.js';
+
+/**
+ * An account or validator address: the first 20 bytes of SHA-256(public key), as 40
+ * lowercase hex characters. Short enough to type, long enough that no two keys collide.
+ */
+export type Address = string;
+
+export const ADDRESS_BYTES = 20;
+const ADDRESS_RE = /^[0-9a-f]{40}$/;
+
+export function addressOf(publicKey: PublicKey): Address {
+  return toHex(sha256(publicKey).subarray(0, ADDRESS_BYTES));
+}
+
+export function isAddress(value: unknown): value is Address {
+  return typeof value === 'string' && ADDRESS_RE.test(value);
+}
