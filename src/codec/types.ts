@@ -4,7 +4,7 @@
  * ./consensus.ts). Integers that count (heights, views, indexes, timestamps) are JS
  * numbers bounded by Number.MAX_SAFE_INTEGER; money and nonces are bigint (u64).
  */
-import type { Address, Hash, PublicKey, Signature } from '../crypto/index.js';
+import type { Address, Hash, PublicKey, Signature } from '../crypto/pure.js';
 
 // ---------------------------------------------------------------------------------------
 // Transactions
@@ -155,15 +155,18 @@ export interface PreparedCertificate {
 }
 
 /**
- * A vote to move to `newView`: the sender's last stable checkpoint (height 0 with no
- * signatures stands for genesis) and every prepared certificate it holds above it.
+ * A vote to move to `newView`: the certificate of the sender's highest committed block
+ * (null while it has committed nothing past genesis) and every prepared certificate it
+ * holds above that height. The highest committed certificate among 2f+1 VIEW-CHANGEs is
+ * the new view's base; see consensus/view-change.ts for why this is safe and why it
+ * supersedes PBFT's checkpoint here (every block carries a certificate already).
  * Signature kind 'view-change' over the encoding of the message without its signature.
  */
 export interface ViewChange {
   readonly type: 'view-change';
   readonly newView: number;
   readonly validator: number;
-  readonly checkpoint: CheckpointCertificate;
+  readonly committed: QuorumCertificate | null;
   readonly prepared: readonly PreparedCertificate[];
   readonly signature: Signature;
 }
@@ -197,6 +200,18 @@ export interface BlockResponse {
   readonly block: Block;
 }
 
+/**
+ * A progress beacon, sent periodically and to a peer that looks behind: the sender's view
+ * and the certificate of its highest committed block. Unsigned: the certificate proves
+ * itself, and the view is only a hint (a replica moves views only on a verified NEW-VIEW).
+ */
+export interface Status {
+  readonly type: 'status';
+  readonly validator: number;
+  readonly view: number;
+  readonly committed: QuorumCertificate | null;
+}
+
 export type ConsensusMessage =
   | PrePrepare
   | Prepare
@@ -205,7 +220,8 @@ export type ConsensusMessage =
   | ViewChange
   | NewView
   | BlockRequest
-  | BlockResponse;
+  | BlockResponse
+  | Status;
 
 export type ConsensusMessageType = ConsensusMessage['type'];
 

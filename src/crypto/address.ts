@@ -1,6 +1,9 @@
 import { toHex } from './bytes.js';
 import { sha256 } from './hash.js';
 import type { PublicKey } from './ed25519.js';
+import { ADDRESS_BYTES } from './constants.js';
+
+export { ADDRESS_BYTES, isAddress } from './constants.js';
 
 /**
  * An account or validator address: the first 20 bytes of SHA-256(public key), as 40
@@ -8,13 +11,7 @@ import type { PublicKey } from './ed25519.js';
  */
 export type Address = string;
 
-export const ADDRESS_BYTES = 20;
-const ADDRESS_RE = /^[0-9a-f]{40}$/;
-
 export function addressOf(publicKey: PublicKey): Address {
   return toHex(sha256(publicKey).subarray(0, ADDRESS_BYTES));
 }
 
-export function isAddress(value: unknown): value is Address {
-  return typeof value === 'string' && ADDRESS_RE.test(value);
-}

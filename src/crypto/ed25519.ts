@@ -9,9 +9,9 @@ import { toHex } from './bytes.js';
  * source of key derivation so that a key file means the same thing everywhere.
  */
 
-export const PUBLIC_KEY_LENGTH = 32;
-export const SEED_LENGTH = 32;
-export const SIGNATURE_LENGTH = 64;
+import { PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH } from './constants.js';
+
+export { PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH };
 
 /** A 32-byte Ed25519 public key. */
 export type PublicKey = Uint8Array;
@@ -41,14 +41,30 @@ export function generateKeyPair(): KeyPair {
 // Importing a KeyObject costs about as much as a verify, so keys are cached. The cache is
 // bounded: tx senders are unbounded in number, validators are few and stay hot.
 const MAX_CACHED_KEYS = 65_536;
-const publicKeyObjects = new Map<string, KeyObject>();
+/** `null` marks a key refused by `isStrictPublicKey`, so refusing it again is free. */
+const publicKeyObjects = new Map<string, KeyObject | null>();
 const privateKeyObjects = new WeakMap<Uint8Array, KeyObject>();
 
-function publicKeyObject(publicKey: PublicKey): KeyObject {
+/**
+ * OpenSSL verifies any 32 bytes that decode to a point, including non-canonical encodings
+ * and points of small order. Under a small-order key one signature (R of small order,
+ * S = 0) verifies for every message, so anyone could sign for such an account; noble's
+ * strict mode (RFC 8032 decoding plus a small-order check) refuses those keys, and so do
+ * we, once per key (the verdict is cached with the KeyObject).
+ */
+function isStrictPublicKey(publicKey: PublicKey): boolean {
+  try {
+    return !ed25519.Point.fromBytes(publicKey).isSmallOrder();
+  } catch {
+    return false;
+  }
+}
+
+function publicKeyObject(publicKey: PublicKey): KeyObject | null {
   const id = toHex(publicKey);
   let key = publicKeyObjects.get(id);
   if (key === undefined) {
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    key = isStrictPublicKey(publicKey) ? createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' }) : null;
     if (publicKeyObjects.size >= MAX_CACHED_KEYS) {
       const oldest = publicKeyObjects.keys().next();
       if (oldest.done !== true) publicKeyObjects.delete(oldest.value);
@@ -76,7 +92,8 @@ export function signRaw(keyPair: KeyPair, message: Uint8Array): Signature {
 export function verifyRaw(publicKey: PublicKey, message: Uint8Array, signature: Signature): boolean {
   if (publicKey.length !== PUBLIC_KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false;
   try {
-    return nodeVerify(null, message, publicKeyObject(publicKey), signature);
+    const key = publicKeyObject(publicKey);
+    return key !== null && nodeVerify(null, message, key, signature);
   } catch {
     return false;
   }
