@@ -1,0 +1,443 @@
+import { resolve } from 'node:path';
+import { decodeBlock, decodeQuorumCertificate, encodeBlock, encodeQuorumCertificate } from '../codec/block.js';
+import type { Block, QuorumCertificate } from '../codec/types.js';
+import { bytesEqual, fromHex, makeVerifier, toHex, type Hash, type PublicKey, type Verifier } from '../crypto/index.js';
+import { hashBlockHeader, verifyQuorumCertificate } from '../ledger/block.js';
+import { genesisHash, genesisState, type Genesis } from '../ledger/genesis.js';
+import { SparseMerkleTree } from '../ledger/smt.js';
+import { LedgerState } from '../ledger/state.js';
+import { hashTx } from '../ledger/tx.js';
+import { ioError, openDb, type StoreDb } from './db.js';
+import { StoreError } from './errors.js';
+import {
+  decodeTip,
+  decodeTxLocation,
+  encodeTip,
+  encodeTxLocation,
+  FORMAT_VERSION,
+  META_FORMAT,
+  META_GENESIS,
+  META_TIP,
+  readU32,
+  readU64,
+  u32Bytes,
+  u64Key,
+  type TipRecord,
+  type TxLocation,
+} from './layout.js';
+import { ConsensusWal, type Lifecycle } from './wal.js';
+
+export interface BlockStoreOptions {
+  /** Checks certificate signatures; defaults to makeVerifier(genesis.chainId). */
+  readonly verifier?: Verifier;
+  /** The LevelDB directory, absolute or relative to the node home (default "data"). */
+  readonly dataDir?: string;
+  /**
+   * Create and initialise the store when there is none (default true). With false, a home
+   * without a store is refused with 'missing' and nothing is written on open.
+   */
+  readonly create?: boolean;
+  /** fsync every block append (default true). */
+  readonly sync?: boolean;
+}
+
+/** What `append` writes to the state: hex state key -> new value, or null to delete. */
+export type StateWrites = ReadonlyMap<string, Uint8Array | null>;
+
+export interface Tip {
+  readonly height: number;
+  /** The tip block's hash; the genesis hash while nothing is appended. */
+  readonly hash: Hash;
+}
+
+export interface BlockRange {
+  /** First height, inclusive (default 1). */
+  readonly from?: number;
+  /** Last height, inclusive (default: the tip). */
+  readonly to?: number;
+}
+
+export interface StoredBlock {
+  readonly height: number;
+  readonly block: Block;
+}
+
+interface TipState extends Tip {
+  /** The state root the stored state must have: the tip header's, or genesis state's. */
+  readonly stateRoot: Hash | undefined;
+}
+
+/**
+ * The node's durable chain: certified blocks by height, their indexes, the current
+ * application state and the consensus WAL, in one LevelDB (layout: ./layout.ts).
+ *
+ * Append-only: a block is added only on top of the tip, together with everything derived
+ * from it, in one atomic batch; blocks, certificates and indexes are never rewritten or
+ * deleted. Only the state entries change, since they are the current state by definition.
+ */
+export class BlockStore {
+  private current: TipState;
+  /** Appends run one after another, each validated against the tip the previous left. */
+  private appendQueue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly db: StoreDb,
+    readonly genesis: Genesis,
+    readonly genesisHash: Hash,
+    readonly wal: ConsensusWal,
+    tip: TipState,
+    private readonly sync: boolean,
+    private readonly lifecycle: Lifecycle,
+  ) {
+    this.current = tip;
+  }
+
+  /**
+   * Opens the store of the node home `home` (its LevelDB at HOME/data unless
+   * options.dataDir says otherwise). A fresh store is initialised for `genesis`; an
+   * existing one must belong to it, and its tip must check out (block decodes, hash
+   * index agrees, certificate verifies against the genesis validators).
+   */
+  static async open(home: string, genesis: Genesis, options: BlockStoreOptions = {}): Promise<BlockStore> {
+    const location = resolve(home, options.dataDir ?? 'data');
+    const db = await openDb({ home, location, createIfMissing: options.create ?? true });
+    try {
+      const expectedGenesis = genesisHash(genesis);
+      let tip = await loadOrInitialise(db, genesis, expectedGenesis, location, options.create ?? true);
+      if (tip.height > 0) {
+        tip = await checkTip(db, genesis, expectedGenesis, tip, options.verifier ?? makeVerifier(genesis.chainId), location);
+      }
+      const lifecycle: Lifecycle = { closed: false };
+      const wal = await ConsensusWal.open(db, lifecycle);
+      return new BlockStore(db, genesis, expectedGenesis, wal, tip, options.sync ?? true, lifecycle);
+    } catch (err) {
+      // Release the LevelDB lock: a refused store must not stay locked by this process.
+      await db.root.close().catch(() => {});
+      throw err instanceof StoreError ? err : ioError(`store ${location} cannot be opened`, err);
+    }
+  }
+
+  get closed(): boolean {
+    return this.lifecycle.closed;
+  }
+
+  tip(): Tip {
+    return { height: this.current.height, hash: this.current.hash };
+  }
+
+  /**
+   * Appends the block at tip + 1 with its certificate and the state writes its execution
+   * produced, in one atomic (and by default fsync'ed) batch. Refuses, without writing,
+   * a block that is not next ('not-next'), does not extend the tip ('bad-parent') or
+   * whose certificate is for something else ('cert-mismatch'). The certificate's
+   * signatures are the caller's to check (consensus made them, catch-up verified them).
+   */
+  append(block: Block, qc: QuorumCertificate, writes: StateWrites): Promise<void> {
+    // Refused at call time once closing has begun; an append accepted before that is
+    // still written (close waits for the queue).
+    if (this.lifecycle.closed) return Promise.reject(new StoreError('closed', 'the store is closed'));
+    const run = this.appendQueue.then(() => this.appendNow(block, qc, writes));
+    this.appendQueue = run.catch(() => {});
+    return run;
+  }
+
+  private async appendNow(block: Block, qc: QuorumCertificate, writes: StateWrites): Promise<void> {
+    const { header } = block;
+    const tip = this.current;
+    if (header.height !== tip.height + 1) {
+      throw new StoreError('not-next', `block ${header.height} is not next: the tip is at height ${tip.height}`);
+    }
+    if (!bytesEqual(header.parentHash, tip.hash)) {
+      throw new StoreError(
+        'bad-parent',
+        `block ${header.height}: parent hash ${toHex(header.parentHash)} is not the tip's hash ${toHex(tip.hash)}`,
+      );
+    }
+    const blockHash = hashBlockHeader(header);
+    if (qc.height !== header.height || !bytesEqual(qc.blockHash, blockHash)) {
+      throw new StoreError(
+        'cert-mismatch',
+        `block ${header.height} (${toHex(blockHash)}): the certificate is for block ${qc.height} (${toHex(qc.blockHash)})`,
+      );
+    }
+
+    const heightKey = u64Key(header.height);
+    const { db } = this;
+    const batch = db.root.batch();
+    try {
+      batch.put(heightKey, encodeBlock(block), { sublevel: db.block });
+      batch.put(heightKey, encodeQuorumCertificate(qc), { sublevel: db.cert });
+      batch.put(blockHash, heightKey, { sublevel: db.blockHash });
+      // A tx hash is unique on a chain (the sender's nonce is part of it and is never
+      // reused), so these index rows are new too.
+      block.txs.forEach((tx, index) => {
+        batch.put(hashTx(tx), encodeTxLocation(header.height, index), { sublevel: db.tx });
+      });
+      for (const [hexKey, value] of writes) {
+        if (value === null) batch.del(fromHex(hexKey), { sublevel: db.state });
+        else batch.put(fromHex(hexKey), value, { sublevel: db.state });
+      }
+      batch.put(META_TIP, encodeTip({ height: header.height, hash: blockHash }), { sublevel: db.meta });
+    } catch (err) {
+      await batch.close();
+      throw err;
+    }
+    try {
+      await batch.write({ sync: this.sync });
+    } catch (err) {
+      throw ioError(`block ${header.height} cannot be written`, err);
+    }
+    this.current = { height: header.height, hash: blockHash, stateRoot: header.stateRoot };
+  }
+
+  async getBlock(height: number): Promise<Block | undefined> {
+    const bytes = await this.getBlockBytes(height);
+    return bytes === undefined ? undefined : decodeStored('block', height, bytes, decodeBlock);
+  }
+
+  /** The block's stored encoding (what the sync protocol sends as is). */
+  async getBlockBytes(height: number): Promise<Uint8Array | undefined> {
+    if (!isHeight(height)) return undefined;
+    return this.read(`block ${height} cannot be read`, () => this.db.block.get(u64Key(height)));
+  }
+
+  async getCertificate(height: number): Promise<QuorumCertificate | undefined> {
+    const bytes = await this.getCertificateBytes(height);
+    return bytes === undefined ? undefined : decodeStored('certificate', height, bytes, decodeQuorumCertificate);
+  }
+
+  async getCertificateBytes(height: number): Promise<Uint8Array | undefined> {
+    if (!isHeight(height)) return undefined;
+    return this.read(`certificate ${height} cannot be read`, () => this.db.cert.get(u64Key(height)));
+  }
+
+  /** The height of the block with this hash, if stored. */
+  async getHeightByHash(hash: Hash): Promise<number | undefined> {
+    const value = await this.read('block hash index cannot be read', () => this.db.blockHash.get(hash));
+    if (value === undefined) return undefined;
+    if (value.length !== 8) throw corrupt(`block hash index entry for ${toHex(hash)} is ${value.length} bytes, not 8`);
+    return readU64(value, 0);
+  }
+
+  async getBlockByHash(hash: Hash): Promise<StoredBlock | undefined> {
+    const height = await this.getHeightByHash(hash);
+    if (height === undefined) return undefined;
+    const block = await this.getBlock(height);
+    if (block === undefined) throw corrupt(`block hash index names height ${height}, which has no block`);
+    return { height, block };
+  }
+
+  /** Where a committed tx is: its block height and index in the block. */
+  async getTxLocation(txHash: Hash): Promise<TxLocation | undefined> {
+    const value = await this.read('tx index cannot be read', () => this.db.tx.get(txHash));
+    if (value === undefined) return undefined;
+    const location = decodeTxLocation(value);
+    if (location === undefined) throw corrupt(`tx index entry for ${toHex(txHash)} is ${value.length} bytes, not 12`);
+    return location;
+  }
+
+  /** getTxLocation for many hashes in one LevelDB read, in the same order. */
+  async getTxLocations(txHashes: readonly Hash[]): Promise<(TxLocation | undefined)[]> {
+    if (txHashes.length === 0) return [];
+    const values = await this.read('tx index cannot be read', () => this.db.tx.getMany([...txHashes]));
+    return values.map((value, i) => {
+      if (value === undefined) return undefined;
+      const location = decodeTxLocation(value);
+      if (location === undefined) throw corrupt(`tx index entry for ${toHex(txHashes[i] as Hash)} is ${value.length} bytes, not 12`);
+      return location;
+    });
+  }
+
+  /** Blocks in height order over [from, to] (clamped to what is stored). */
+  async *iterateBlocks(range: BlockRange = {}): AsyncGenerator<StoredBlock> {
+    this.assertOpen();
+    const from = Math.max(1, range.from ?? 1);
+    const to = Math.min(range.to ?? this.current.height, this.current.height);
+    if (to < from) return;
+    const iterator = this.db.block.iterator({ gte: u64Key(from), lte: u64Key(to) });
+    try {
+      for await (const [key, bytes] of iterator) {
+        const height = readU64(key, 0);
+        yield { height, block: decodeStored('block', height, bytes, decodeBlock) };
+      }
+    } catch (err) {
+      throw this.failure('blocks cannot be read', err);
+    } finally {
+      await iterator.close().catch(() => {});
+    }
+  }
+
+  /**
+   * Rebuilds the application state from the stored entries and checks that its root is
+   * the tip's state root (the genesis state's before any block).
+   */
+  async loadState(): Promise<LedgerState> {
+    this.assertOpen();
+    const tip = this.current;
+    let entries: [Uint8Array, Uint8Array][];
+    try {
+      entries = await this.db.state.iterator().all();
+    } catch (err) {
+      throw this.failure('state cannot be read', err);
+    }
+    const state = LedgerState.fromTree(SparseMerkleTree.fromEntries(entries));
+    const expected = tip.stateRoot ?? genesisState(this.genesis).root;
+    if (!bytesEqual(state.root, expected)) {
+      throw corrupt(
+        `stored state (${entries.length} entries) has root ${toHex(state.root)}, ` +
+          `but block ${tip.height} says ${toHex(expected)}`,
+      );
+    }
+    return state;
+  }
+
+  /**
+   * Refuses further calls, lets the appends already accepted finish, then closes the
+   * LevelDB (releasing its lock). Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.lifecycle.closed) return;
+    this.lifecycle.closed = true;
+    await this.appendQueue;
+    try {
+      await this.db.root.close();
+    } catch (err) {
+      throw ioError('store cannot be closed', err);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.lifecycle.closed) throw new StoreError('closed', 'the store is closed');
+  }
+
+  private async read<T>(what: string, get: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    try {
+      return await get();
+    } catch (err) {
+      throw this.failure(what, err);
+    }
+  }
+
+  private failure(what: string, err: unknown): StoreError {
+    if (err instanceof StoreError) return err;
+    if (this.lifecycle.closed) return new StoreError('closed', 'the store is closed', { cause: err });
+    return ioError(what, err);
+  }
+}
+
+function isHeight(height: number): boolean {
+  return Number.isSafeInteger(height) && height >= 1;
+}
+
+function corrupt(message: string): StoreError {
+  return new StoreError('corrupt', message);
+}
+
+function decodeStored<T>(
+  what: string,
+  height: number,
+  bytes: Uint8Array,
+  decode: (bytes: Uint8Array) => { ok: true; value: T } | { ok: false; error: { message: string } },
+): T {
+  const decoded = decode(bytes);
+  if (!decoded.ok) throw corrupt(`stored ${what} ${height} does not decode: ${decoded.error.message}`);
+  return decoded.value;
+}
+
+/** Reads the tip record, or initialises an empty store for `genesis`. */
+async function loadOrInitialise(
+  db: StoreDb,
+  genesis: Genesis,
+  expectedGenesis: Hash,
+  location: string,
+  create: boolean,
+): Promise<TipState> {
+  const [format, storedGenesis, tipBytes] = await db.meta.getMany([META_FORMAT, META_GENESIS, META_TIP]);
+  if (storedGenesis === undefined) {
+    const anything = await db.root.keys({ limit: 1 }).all();
+    if (anything.length > 0) throw corrupt(`store ${location} has data but no genesis hash`);
+    if (!create) throw new StoreError('missing', `store ${location} is empty (it was never initialised)`);
+    return initialise(db, genesis, expectedGenesis);
+  }
+  if (!bytesEqual(storedGenesis, expectedGenesis)) {
+    throw new StoreError(
+      'foreign-chain',
+      `store ${location} belongs to the chain with genesis hash ${toHex(storedGenesis)}, ` +
+        `but the genesis given has hash ${toHex(expectedGenesis)}`,
+    );
+  }
+  if (format === undefined || format.length !== 4 || readU32(format, 0) !== FORMAT_VERSION) {
+    const found = format === undefined || format.length !== 4 ? 'none' : String(readU32(format, 0));
+    throw corrupt(`store ${location} has format version ${found}; this node reads version ${FORMAT_VERSION}`);
+  }
+  const tip = tipBytes === undefined ? undefined : decodeTip(tipBytes);
+  if (tip === undefined) throw corrupt(`store ${location}: the tip record is missing or malformed`);
+  if (tip.height === 0) {
+    if (!bytesEqual(tip.hash, expectedGenesis)) throw corrupt(`store ${location}: the tip at height 0 is not the genesis hash`);
+  }
+  // The state root is filled in by checkTip (from the tip header) or, at height 0, lazily.
+  return { ...tip, stateRoot: undefined };
+}
+
+/** Writes the format, the genesis hash, the genesis state and tip 0 in one batch. */
+async function initialise(db: StoreDb, genesis: Genesis, expectedGenesis: Hash): Promise<TipState> {
+  const batch = db.root.batch();
+  batch.put(META_FORMAT, u32Bytes(FORMAT_VERSION), { sublevel: db.meta });
+  batch.put(META_GENESIS, expectedGenesis, { sublevel: db.meta });
+  const state = genesisState(genesis);
+  for (const [key, value] of state.tree.entries()) batch.put(key, value, { sublevel: db.state });
+  batch.put(META_TIP, encodeTip({ height: 0, hash: expectedGenesis }), { sublevel: db.meta });
+  await batch.write({ sync: true });
+  return { height: 0, hash: expectedGenesis, stateRoot: state.root };
+}
+
+/**
+ * Checks the tip before anything is built on it: its block decodes and hashes to the tip
+ * record, the hash index agrees, it links to the block below (or genesis), nothing is
+ * stored above it, and its certificate verifies against the genesis validators.
+ * Fills in the tip's state root.
+ */
+async function checkTip(
+  db: StoreDb,
+  genesis: Genesis,
+  expectedGenesis: Hash,
+  tip: TipState,
+  verifier: Verifier,
+  location: string,
+): Promise<TipState> {
+  const where = `store ${location}: tip block ${tip.height}`;
+  const key = u64Key(tip.height);
+  const [blockBytes, certBytes] = await Promise.all([db.block.get(key), db.cert.get(key)]);
+  if (blockBytes === undefined) throw corrupt(`${where} is missing`);
+  const block = decodeBlock(blockBytes);
+  if (!block.ok) throw corrupt(`${where} does not decode: ${block.error.message}`);
+  const { header } = block.value;
+  if (header.height !== tip.height) throw corrupt(`${where} has height ${header.height} in its header`);
+  const hash = hashBlockHeader(header);
+  if (!bytesEqual(hash, tip.hash)) {
+    throw corrupt(`${where} hashes to ${toHex(hash)}, but the tip record says ${toHex(tip.hash)}`);
+  }
+  const indexed = await db.blockHash.get(hash);
+  if (indexed === undefined || indexed.length !== 8 || readU64(indexed, 0) !== tip.height) {
+    throw corrupt(`${where}: the block hash index does not map ${toHex(hash)} to height ${tip.height}`);
+  }
+  if (tip.height === 1) {
+    if (!bytesEqual(header.parentHash, expectedGenesis)) throw corrupt(`${where}: parent hash is not the genesis hash`);
+  } else {
+    const parent = await db.blockHash.get(header.parentHash);
+    if (parent === undefined || parent.length !== 8 || readU64(parent, 0) !== tip.height - 1) {
+      throw corrupt(`${where}: parent hash ${toHex(header.parentHash)} is not block ${tip.height - 1}`);
+    }
+  }
+  if ((await db.block.get(u64Key(tip.height + 1))) !== undefined) {
+    throw corrupt(`store ${location}: a block is stored at height ${tip.height + 1}, above the tip ${tip.height}`);
+  }
+  if (certBytes === undefined) throw corrupt(`${where}: its certificate is missing`);
+  const qc = decodeQuorumCertificate(certBytes);
+  if (!qc.ok) throw corrupt(`${where}: its certificate does not decode: ${qc.error.message}`);
+  const validators: PublicKey[] = genesis.validators.map((v) => v.publicKey);
+  const verified = verifyQuorumCertificate(qc.value, validators, verifier, { height: tip.height, blockHash: hash });
+  if (!verified.ok) throw corrupt(`${where}: its certificate does not verify: ${verified.error.message}`);
+  return { height: tip.height, hash, stateRoot: header.stateRoot };
+}
