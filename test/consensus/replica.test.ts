@@ -1,0 +1,247 @@
+import { describe, expect, it } from 'vitest';
+import { encodeNewViewForSigning, encodeVotePayload } from '../../src/codec/consensus.js';
+import type { Block, NewView, PrePrepare, Prepare } from '../../src/codec/types.js';
+import { checkQuorumCertificate } from '../../src/consensus/certificates.js';
+import { Replica } from '../../src/consensus/replica.js';
+import { bytesEqual, toHex } from '../../src/crypto/bytes.js';
+import { computeTxRoot } from '../../src/ledger/block.js';
+import type { PublicKey } from '../../src/crypto/index.js';
+import { CHAIN_ID, Cluster, cryptoFor, fakeSign, GENESIS_HASH, hashHeader } from './harness.js';
+
+function heights(cluster: Cluster): number[] {
+  return cluster.replicas.map((_, i) => cluster.chain(i).length);
+}
+
+function expectAgreement(cluster: Cluster): void {
+  const longest = Math.max(...heights(cluster));
+  for (let h = 1; h <= longest; h++) {
+    const hashes = new Set<string>();
+    for (let i = 0; i < cluster.n; i++) {
+      const entry = cluster.chain(i)[h - 1];
+      if (entry !== undefined) hashes.add(toHex(entry.hash));
+    }
+    expect(hashes.size, `height ${h}`).toBe(1);
+  }
+}
+
+describe('Replica: normal case', () => {
+  it('commits a proposal on every replica with a verifiable certificate', () => {
+    const cluster = new Cluster();
+    cluster.submit(10);
+    cluster.run();
+    expect(heights(cluster)).toEqual([1, 1, 1, 1]);
+    expectAgreement(cluster);
+    const { certificate, hash } = cluster.chain(2)[0] as Cluster['chains'][number][number];
+    expect(bytesEqual(certificate.blockHash, hash)).toBe(true);
+    const set = { chainId: CHAIN_ID, validators: cluster.keys, crypto: cryptoFor(cluster.keys[0] as PublicKey) };
+    expect(checkQuorumCertificate(set, certificate)).toBeUndefined();
+    expect(certificate.signatures.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('proposes only when txs wait, and keeps proposing while they do', () => {
+    const cluster = new Cluster();
+    cluster.advance(5000);
+    expect(heights(cluster)).toEqual([0, 0, 0, 0]);
+    expect(cluster.replica(1).view).toBe(0); // idle is not a fault: no view change
+    cluster.submit(450); // the stand-in primary takes 100 per block
+    cluster.run();
+    expect(heights(cluster)).toEqual([5, 5, 5, 5]);
+    expectAgreement(cluster);
+  });
+
+  it('pipelines: the primary proposes the next height before the previous one commits', () => {
+    const cluster = new Cluster({ windowSize: 4 });
+    cluster.submit(400);
+    cluster.run();
+    const fromPrimary = cluster.sent.filter((s) => s.from === 0 && s.to === 1).map((s) => s.message);
+    const firstCommitOfH1 = fromPrimary.findIndex((m) => m.type === 'commit' && m.height === 1);
+    const prePrepareOfH2 = fromPrimary.findIndex((m) => m.type === 'pre-prepare' && m.height === 2);
+    expect(prePrepareOfH2).toBeGreaterThanOrEqual(0);
+    expect(prePrepareOfH2).toBeLessThan(firstCommitOfH1);
+    expect(heights(cluster)).toEqual([4, 4, 4, 4]);
+  });
+
+  it('persists every vote before sending it (the harness throws otherwise)', () => {
+    const cluster = new Cluster();
+    cluster.submit(100);
+    cluster.run();
+    for (let i = 0; i < 4; i++) {
+      const kinds = new Set(cluster.wal[i]?.map((m) => m.type));
+      expect(kinds.has('prepare')).toBe(true);
+      expect(kinds.has('commit')).toBe(true);
+    }
+    expect(cluster.wal[0]?.some((m) => m.type === 'pre-prepare')).toBe(true);
+  });
+
+  it('stabilises a checkpoint every K heights', () => {
+    const cluster = new Cluster({ checkpointInterval: 2 });
+    cluster.submit(500);
+    cluster.run();
+    expect(heights(cluster)).toEqual([5, 5, 5, 5]);
+    expect(cluster.replica(3).status().stableCheckpoint).toBe(4);
+  });
+});
+
+describe('Replica: faults', () => {
+  it('replaces a crashed primary and resumes committing', () => {
+    const cluster = new Cluster();
+    cluster.submit(100);
+    cluster.run();
+    cluster.crash(0);
+    cluster.submit(100);
+    cluster.advance(4000);
+    for (const i of [1, 2, 3]) {
+      expect(cluster.replica(i).view).toBe(1);
+      expect(cluster.chain(i).length).toBe(2);
+    }
+    expectAgreement(cluster);
+  });
+
+  it('backs off exponentially when the next primary is down too', () => {
+    const cluster = new Cluster({ n: 7 }); // f = 2
+    cluster.crash(0);
+    cluster.crash(1);
+    cluster.submit(100);
+    cluster.advance(10_000);
+    for (const i of [2, 3, 4, 5, 6]) expect(cluster.replica(i).view).toBe(2);
+    for (const i of [2, 3, 4, 5, 6]) expect(cluster.chain(i).length).toBe(1);
+    const viewChanges = cluster.sent.filter((s) => s.message.type === 'view-change' && s.from === 3 && s.to === 4);
+    const views = new Set(viewChanges.map((s) => (s.message.type === 'view-change' ? s.message.newView : -1)));
+    expect([...views].sort()).toEqual([1, 2]);
+  });
+
+  it('records an equivocating primary as evidence and changes view', () => {
+    const cluster = new Cluster();
+    const primaryKey = cluster.keys[0] as PublicKey;
+    let equivocated = false;
+    cluster.filter = ({ from, to, message }) => {
+      if (equivocated || from !== 0 || to !== 3 || message.type !== 'pre-prepare') return true;
+      equivocated = true;
+      // The primary signs a second, different block for the same slot and sends both to replica 3.
+      const header = { ...message.block.header, timestamp: message.block.header.timestamp + 1 };
+      const blockHash = hashHeader(header);
+      cluster.inject(0, 3, {
+        ...message,
+        block: { header, txs: [] },
+        signature: fakeSign(primaryKey, 'pre-prepare', encodeVotePayload({ view: message.view, height: message.height, blockHash })),
+      });
+      return true;
+    };
+    cluster.submit(10);
+    cluster.run();
+    expect(cluster.evidence).toHaveLength(1);
+    expect(cluster.evidence[0]?.by).toBe(3);
+    expect(cluster.evidence[0]?.evidence).toMatchObject({ kind: 'pre-prepare', validator: 0, view: 0, height: 1 });
+    expect(cluster.sent.some((s) => s.from === 3 && s.message.type === 'view-change')).toBe(true);
+    expectAgreement(cluster);
+  });
+
+  it('refuses to vote for a block the application rejects, and replaces that primary', () => {
+    const cluster = new Cluster();
+    cluster.filter = ({ message }) => {
+      if (message.type === 'pre-prepare' && message.validator === 0) cluster.invalid.add(toHex(hashHeader(message.block.header)));
+      return true;
+    };
+    cluster.submit(10);
+    cluster.run();
+    for (const i of [1, 2, 3]) expect(cluster.replica(i).view).toBe(1);
+    expect(Math.min(...heights(cluster))).toBeGreaterThanOrEqual(1);
+    expect(cluster.chain(1)[0]?.block.header.proposer).toBe(1);
+    expectAgreement(cluster);
+  });
+
+  it('ignores a NEW-VIEW whose proof is short', () => {
+    const cluster = new Cluster();
+    const key1 = cluster.keys[1] as PublicKey;
+    const unsigned: Omit<NewView, 'signature'> = { type: 'new-view', view: 1, validator: 1, viewChanges: [] };
+    const forged: NewView = { ...unsigned, signature: fakeSign(key1, 'new-view', encodeNewViewForSigning(unsigned)) };
+    const effects = cluster.replica(2).step({ type: 'message', from: 1, message: forged });
+    expect(cluster.replica(2).view).toBe(0);
+    expect(effects.some((e) => e.type === 'view-entered')).toBe(false);
+  });
+
+  it('catches up after a partition through certified blocks, then votes again', () => {
+    const cluster = new Cluster();
+    cluster.filter = ({ from, to }) => from !== 3 && to !== 3;
+    cluster.submit(1000);
+    cluster.advance(1000);
+    expect(cluster.chain(3).length).toBe(0);
+    expect(cluster.chain(0).length).toBe(10);
+    cluster.filter = () => true;
+    cluster.advance(2000);
+    expect(cluster.chain(3).length).toBe(10);
+    cluster.crash(2); // now replica 3 is needed for every quorum
+    cluster.submit(100);
+    cluster.advance(2000);
+    expect(cluster.chain(3).length).toBe(11);
+    expectAgreement(cluster);
+  });
+
+  it('resumes after every replica restarts from its WAL and chain', () => {
+    const cluster = new Cluster();
+    cluster.submit(300);
+    cluster.run();
+    for (let i = 0; i < 4; i++) cluster.crash(i);
+    for (let i = 0; i < 4; i++) cluster.restart(i);
+    cluster.submit(100);
+    cluster.advance(3000);
+    expect(Math.min(...heights(cluster))).toBe(4);
+    expectAgreement(cluster);
+  });
+});
+
+describe('Replica: restored from its WAL', () => {
+  it('never signs a second, different PREPARE for a slot it voted on before a crash', () => {
+    const cluster = new Cluster();
+    const crypto = cryptoFor(cluster.keys[2] as PublicKey);
+    const blockA = emptyBlock(1, 0, 100);
+    const blockB = emptyBlock(1, 0, 200);
+    const hashA = hashHeader(blockA.header);
+    const prepareA: Prepare = {
+      type: 'prepare',
+      view: 0,
+      height: 1,
+      blockHash: hashA,
+      validator: 2,
+      signature: crypto.sign('prepare', encodeVotePayload({ view: 0, height: 1, blockHash: hashA })),
+    };
+    const replica = new Replica({ ...cluster.config, self: 2 }, crypto, {
+      committed: { height: 0, hash: GENESIS_HASH, timestamp: 0, certificate: null },
+      wal: [prepareA],
+      now: 0,
+    });
+    const primaryKey = cluster.keys[0] as PublicKey;
+    const hashB = hashHeader(blockB.header);
+    const prePrepareB: PrePrepare = {
+      type: 'pre-prepare',
+      view: 0,
+      height: 1,
+      validator: 0,
+      block: blockB,
+      signature: fakeSign(primaryKey, 'pre-prepare', encodeVotePayload({ view: 0, height: 1, blockHash: hashB })),
+    };
+    const effects = replica.step({ type: 'message', from: 0, message: prePrepareB });
+    const execute = effects.find((e) => e.type === 'execute');
+    expect(execute).toBeDefined();
+    const after = replica.step({ type: 'executed', height: 1, blockHash: hashB, valid: true });
+    expect(after.filter((e) => e.type === 'broadcast' && e.message.type === 'prepare')).toEqual([]);
+  });
+});
+
+function emptyBlock(height: number, view: number, timestamp: number): Block {
+  return {
+    header: {
+      chainId: CHAIN_ID,
+      height,
+      parentHash: GENESIS_HASH,
+      view,
+      proposer: 0,
+      timestamp,
+      txCount: 0,
+      txRoot: computeTxRoot([]),
+      stateRoot: new Uint8Array(32),
+    },
+    txs: [],
+  };
+}
+
