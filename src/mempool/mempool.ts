@@ -1,0 +1,268 @@
+import type { Result } from '../codec/result.js';
+import { decodeTx } from '../codec/tx.js';
+import { LIMITS, type Tx } from '../codec/types.js';
+import type { Address } from '../crypto/address.js';
+import { toHex } from '../crypto/bytes.js';
+import type { Verifier } from '../crypto/domain.js';
+import type { Hash } from '../crypto/hash.js';
+import { validateTxStateless } from '../ledger/execute.js';
+import type { LedgerState } from '../ledger/state.js';
+import { hashTx, senderAddress, verifyTxSignature } from '../ledger/tx.js';
+import type { Entry, SenderQueue } from './entry.js';
+import { mempoolError, type MempoolError } from './errors.js';
+import { selectTxs, type BlockLimits } from './select.js';
+
+/**
+ * Pending txs: admission, dedup, bounds, block selection and eviction.
+ *
+ * Admission runs the cheap checks first and the signature check last, once: decoding, size,
+ * chain, dedup by hash, the ledger's shape rules, nonce window, permission and balance
+ * against the committed state, a taken (sender, nonce), the pool's bounds, then the
+ * signature. The bounds come before the signature on purpose: the pool is full exactly
+ * when the node is overloaded, and refusing then must not cost a signature verification.
+ * A full pool refuses ('mempool-full'); it never drops an admitted tx to make room, so a
+ * client that was told "admitted" is not silently lied to.
+ *
+ * Every entry's signature has verified, so `isVerified` is the verdict cache block
+ * execution consults (ExecutionContext.alreadyVerified) instead of verifying again.
+ *
+ * Entries leave only through `onCommitted`: committed ones, and those the new state makes
+ * invalid for good (a used nonce, a sender who lost the right to transact).
+ */
+
+const U64_MAX = (1n << 64n) - 1n;
+const NO_EXCLUSIONS: ReadonlySet<string> = new Set();
+
+// The shape checks of validateTxStateless without its signature check, which admission
+// runs separately and last (after the bounds).
+const SKIP_SIGNATURE = (): boolean => true;
+
+export interface MempoolOptions {
+  readonly chainId: string;
+  readonly verifier: Verifier;
+  /** Most pending txs. */
+  readonly maxTxs: number;
+  /** Most pending bytes (sum of encoded sizes). */
+  readonly maxBytes: number;
+  /** A sender may have txs pending for nonces [committed nonce, committed nonce + nonceWindow). */
+  readonly nonceWindow: number;
+}
+
+export interface Admitted {
+  readonly hash: Hash;
+  /** Lowercase hex of `hash`. */
+  readonly hashHex: string;
+  readonly tx: Tx;
+  /** The same tx was already pending; resubmitting is harmless. */
+  readonly duplicate: boolean;
+}
+
+export interface Evicted {
+  /** Txs that were pending and are now in a committed block. */
+  readonly committed: number;
+  /** Txs the new state made invalid (used nonce, sender no longer permitted). */
+  readonly invalidated: number;
+}
+
+export type { BlockLimits };
+
+function fail(code: MempoolError['code'], message: string): Result<never, MempoolError> {
+  return { ok: false, error: mempoolError(code, message) };
+}
+
+function isPositiveInteger(n: number): boolean {
+  return Number.isSafeInteger(n) && n > 0;
+}
+
+export class Mempool {
+  private readonly chainId: string;
+  private readonly verifier: Verifier;
+  private readonly maxTxs: number;
+  private readonly maxBytes: number;
+  private readonly nonceWindow: bigint;
+  /** Every entry by hash (hex); a Map iterates in insertion order, which is arrival order. */
+  private readonly byHash = new Map<string, Entry>();
+  private readonly bySender = new Map<Address, SenderQueue>();
+  private totalBytes = 0;
+  private nextSeq = 0;
+  private committed: LedgerState;
+
+  constructor(options: MempoolOptions, committed: LedgerState) {
+    for (const key of ['maxTxs', 'maxBytes', 'nonceWindow'] as const) {
+      if (!isPositiveInteger(options[key])) throw new RangeError(`Mempool: ${key} must be a positive integer, got ${options[key]}`);
+    }
+    this.chainId = options.chainId;
+    this.verifier = options.verifier;
+    this.maxTxs = options.maxTxs;
+    this.maxBytes = options.maxBytes;
+    this.nonceWindow = BigInt(options.nonceWindow);
+    this.committed = committed;
+  }
+
+  /** Pending txs. */
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  /** Pending bytes (sum of encoded sizes). */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /** The committed state admission checks against (the last one given to onCommitted). */
+  get committedState(): LedgerState {
+    return this.committed;
+  }
+
+  /** Pending txs that are not in `exclude` (hex hashes of txs in in-flight blocks). */
+  pendingCount(exclude: ReadonlySet<string> = NO_EXCLUSIONS): number {
+    let excluded = 0;
+    for (const hashHex of exclude) if (this.byHash.has(hashHex)) excluded++;
+    return this.byHash.size - excluded;
+  }
+
+  has(hash: Hash | string): boolean {
+    return this.byHash.has(typeof hash === 'string' ? hash : toHex(hash));
+  }
+
+  get(hash: Hash | string): Tx | undefined {
+    return this.byHash.get(typeof hash === 'string' ? hash : toHex(hash))?.tx;
+  }
+
+  /**
+   * The verdict cache: true when the tx with this hash passed admission here, signature
+   * included. A hash covers the whole signed encoding, so a match is the same tx.
+   */
+  isVerified(hash: Hash): boolean {
+    return this.byHash.has(toHex(hash));
+  }
+
+  /** Admits a tx from the network or a client. Never throws on any bytes. */
+  add(bytes: Uint8Array): Result<Admitted, MempoolError> {
+    if (bytes.length > LIMITS.txBytes) return fail('too-large', `tx is ${bytes.length} bytes, the limit is ${LIMITS.txBytes}`);
+    const decoded = decodeTx(bytes);
+    if (!decoded.ok) {
+      const code = decoded.error.code === 'too-large' ? 'too-large' : 'malformed';
+      return fail(code, `tx does not decode: ${decoded.error.message} (at byte ${decoded.error.offset})`);
+    }
+    const tx = decoded.value;
+    if (tx.chainId !== this.chainId) {
+      return fail('wrong-chain', `tx is for chain ${JSON.stringify(tx.chainId)}, this is ${JSON.stringify(this.chainId)}`);
+    }
+
+    // The decoded tx caches its bytes, so this hashes the input as given, without re-encoding.
+    const hash = hashTx(tx);
+    const hashHex = toHex(hash);
+    const known = this.byHash.get(hashHex);
+    if (known !== undefined) return { ok: true, value: { hash: known.hash, hashHex, tx: known.tx, duplicate: true } };
+
+    const shape = validateTxStateless(tx, this.chainId, this.verifier, SKIP_SIGNATURE);
+    if (!shape.ok) return { ok: false, error: shape.error };
+
+    const sender = senderAddress(tx);
+    const account = this.committed.account(sender);
+    if (tx.nonce < account.nonce) return fail('bad-nonce', `nonce ${tx.nonce} is used: the account's next nonce is ${account.nonce}`);
+    if (tx.nonce >= account.nonce + this.nonceWindow) {
+      return fail('bad-nonce', `nonce ${tx.nonce} is too far ahead: the account's next nonce is ${account.nonce}, the window ${this.nonceWindow}`);
+    }
+    if (tx.nonce === U64_MAX) return fail('bad-nonce', 'nonce 2^64-1 can never be applied');
+    if (!account.canTransact) return fail('not-permitted', `account ${sender} may not transact`);
+    const body = tx.body;
+    if ((body.kind === 'grant' || body.kind === 'revoke') && !account.isAdmin) {
+      return fail('not-permitted', `${body.kind} needs an admin, ${sender} is not one`);
+    }
+    if (body.kind === 'transfer' && body.amount > account.balance) {
+      return fail('insufficient-balance', `amount ${body.amount} is above the committed balance ${account.balance}`);
+    }
+    const queue = this.bySender.get(sender);
+    if (queue?.has(tx.nonce) === true) {
+      return fail('duplicate-nonce', `another tx from ${sender} with nonce ${tx.nonce} is pending`);
+    }
+
+    const size = bytes.length;
+    if (this.byHash.size >= this.maxTxs) return fail('mempool-full', `the mempool holds its limit of ${this.maxTxs} txs`);
+    if (this.totalBytes + size > this.maxBytes) {
+      return fail('mempool-full', `the mempool holds ${this.totalBytes} of its ${this.maxBytes} bytes; this tx needs ${size}`);
+    }
+
+    if (!verifyTxSignature(tx, this.verifier)) return fail('bad-signature', 'signature does not verify for the sender key');
+
+    const entry: Entry = { tx, hash, hashHex, size, sender, nonce: tx.nonce, seq: this.nextSeq++ };
+    this.byHash.set(hashHex, entry);
+    if (queue === undefined) this.bySender.set(sender, new Map([[tx.nonce, entry]]));
+    else queue.set(tx.nonce, entry);
+    this.totalBytes += size;
+    return { ok: true, value: { hash, hashHex, tx, duplicate: false } };
+  }
+
+  /**
+   * Txs for a block on top of `parent` (which may be ahead of the committed state: the
+   * speculative state after the in-flight blocks). The result applies cleanly on `parent`
+   * in order; see select.ts for the order and the rules.
+   */
+  selectForBlock(parent: LedgerState, limits: BlockLimits, exclude: ReadonlySet<string> = NO_EXCLUSIONS): Tx[] {
+    return selectTxs(this.byHash.values(), (sender) => this.bySender.get(sender), parent, limits, exclude);
+  }
+
+  /**
+   * A block committed and `state` is the state after it. Evicts the block's txs and every
+   * pending tx the new state invalidates for good.
+   *
+   * Only accounts the block touched can have changed (the senders, and grant/revoke
+   * targets), so only their queues are re-checked. Every pending tx's nonce is at least its
+   * sender's committed nonce (admission checks it, and this keeps it), so a sender's newly
+   * used nonces are exactly [previous nonce, new nonce): a few lookups per committed tx
+   * rather than a walk over the sender's whole queue.
+   */
+  onCommitted(txs: readonly Tx[], state: LedgerState): Evicted {
+    const previous = this.committed;
+    this.committed = state;
+    let committed = 0;
+    let invalidated = 0;
+    const touched = new Set<Address>();
+    for (const tx of txs) {
+      const entry = this.byHash.get(toHex(hashTx(tx)));
+      if (entry !== undefined) {
+        this.remove(entry);
+        committed++;
+      }
+      touched.add(senderAddress(tx));
+      if (tx.body.kind === 'grant' || tx.body.kind === 'revoke') touched.add(tx.body.account);
+    }
+    for (const address of touched) {
+      const queue = this.bySender.get(address);
+      if (queue === undefined) continue;
+      const account = state.account(address);
+      const before = previous.account(address);
+      const from = before.nonce;
+      if (!account.canTransact || account.isAdmin !== before.isAdmin || account.nonce - from > BigInt(queue.size)) {
+        // Lost permissions (or a state that jumped further than the queue is long): check every entry.
+        for (const entry of queue.values()) {
+          const kind = entry.tx.body.kind;
+          const adminOnly = kind === 'grant' || kind === 'revoke';
+          if (entry.nonce < account.nonce || !account.canTransact || (adminOnly && !account.isAdmin)) {
+            this.remove(entry);
+            invalidated++;
+          }
+        }
+        continue;
+      }
+      for (let nonce = from; nonce < account.nonce; nonce++) {
+        const entry = queue.get(nonce);
+        if (entry === undefined) continue;
+        this.remove(entry);
+        invalidated++;
+      }
+    }
+    return { committed, invalidated };
+  }
+
+  private remove(entry: Entry): void {
+    this.byHash.delete(entry.hashHex);
+    this.totalBytes -= entry.size;
+    const queue = this.bySender.get(entry.sender);
+    if (queue === undefined) return;
+    queue.delete(entry.nonce);
+    if (queue.size === 0) this.bySender.delete(entry.sender);
+  }
+}

@@ -1,0 +1,10 @@
+export * from './backoff.js';
+export * from './errors.js';
+export * from './framing.js';
+export * from './gater.js';
+export * from './host.js';
+export * from './identity.js';
+export type { PeerEntry, PeerRole, ValidatorEndpoint } from './peers.js';
+export type { PenaltyPolicy } from './penalties.js';
+export type { ChannelStats } from './channel.js';
+export { decodeSyncRequest, encodeSyncRequest, SYNC_REQUEST_BYTES, type SyncRequest } from './sync.js';
