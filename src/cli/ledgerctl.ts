@@ -6,13 +6,14 @@
 import { Command } from 'commander';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerTestnetCommands } from './commands/testnet.js';
+import { registerTxCommands } from './commands/tx.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { EXIT_OK, formatCliError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 
 export function buildLedgerctl(io: CliIo): Command {
   const program = new Command('ledgerctl')
-    .description('operate a ledger network: keys, devnet setup, chain verification')
+    .description('operate a ledger network: keys, devnet setup, transactions, status, chain verification')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout(text),
@@ -24,6 +25,7 @@ export function buildLedgerctl(io: CliIo): Command {
   registerKeysCommands(program, io);
   registerTestnetCommands(program, io);
   registerVerifyCommand(program, io);
+  registerTxCommands(program, io);
   return program;
 }
 

@@ -196,6 +196,19 @@ export class Mempool {
   }
 
   /**
+   * The nonce a new tx from `sender` should carry: the committed nonce, advanced past the
+   * sender's txs already waiting here in an unbroken run. Lets a client send several txs
+   * in a row without waiting for each to commit.
+   */
+  nextNonce(sender: Address): bigint {
+    let nonce = this.committed.account(sender).nonce;
+    const queue = this.bySender.get(sender);
+    if (queue === undefined) return nonce;
+    while (queue.has(nonce)) nonce++;
+    return nonce;
+  }
+
+  /**
    * Txs for a block on top of `parent` (which may be ahead of the committed state: the
    * speculative state after the in-flight blocks). The result applies cleanly on `parent`
    * in order; see select.ts for the order and the rules.

@@ -20,6 +20,22 @@ export interface NodeApi {
   txLocation(hash: Hash): Promise<TxLocation | undefined>;
   status(): NodeStatus;
   health(): NodeHealth;
+  /** An account in the committed state, and the nonce its next tx should carry. */
+  account(address: string): AccountView;
+}
+
+export interface AccountView {
+  readonly address: string;
+  /** Committed balance (u64). */
+  readonly balance: bigint;
+  /** Committed nonce: how many txs of this account are in the chain. */
+  readonly nonce: bigint;
+  /** The nonce for the account's next tx, counting its txs waiting in this node's mempool. */
+  readonly pendingNonce: bigint;
+  readonly canTransact: boolean;
+  readonly isAdmin: boolean;
+  /** The committed height this view is at. */
+  readonly height: number;
 }
 
 export interface TxLocation {

@@ -4,7 +4,7 @@ import { sha256 } from '../crypto/hash.js';
 import type { MempoolError } from '../mempool/errors.js';
 import type { NodeApi } from './api.js';
 import { RPC_ERROR, RpcError } from './errors.js';
-import { base64Bytes, integer, noParams, optional, params, required, type ParamDoc, type Params } from './params.js';
+import { address, base64Bytes, integer, noParams, optional, params, required, type ParamDoc, type Params } from './params.js';
 
 /**
  * The JSON-RPC method table: every method is one entry here, declaring its name, its
@@ -160,6 +160,26 @@ export const METHODS: readonly RpcMethod[] = [
         view: s.view,
         catching_up: s.catchingUp,
         peers: s.peers,
+      };
+    },
+  }),
+
+  method({
+    name: 'account',
+    description:
+      'An account in the committed state: balance, nonce, permissions, and pending_nonce, the nonce its next tx should carry ' +
+      "(counting its txs waiting in this node's mempool). Amounts and nonces are decimal strings (u64).",
+    params: params({ address: required('string', 'The account address: 40 lowercase hex digits.', address) }),
+    handler: async ({ address: who }, api) => {
+      const a = api.account(who);
+      return {
+        address: a.address,
+        height: a.height,
+        balance: a.balance.toString(),
+        nonce: a.nonce.toString(),
+        pending_nonce: a.pendingNonce.toString(),
+        can_transact: a.canTransact,
+        is_admin: a.isAdmin,
       };
     },
   }),

@@ -147,3 +147,7 @@ const HASH_HEX_RE = /^[0-9a-fA-F]{64}$/;
 /** A 32-byte hash as 64 hex digits (either case), returned lowercase. */
 export const hashHex: ValueParser<string> = (value) =>
   typeof value === 'string' && HASH_HEX_RE.test(value) ? ok(value.toLowerCase()) : bad('must be 64 hex digits');
+
+/** An account address: 40 hex digits (either case), returned lowercase. */
+export const address: ValueParser<string> = (value) =>
+  typeof value === 'string' && /^[0-9a-fA-F]{40}$/.test(value) ? ok(value.toLowerCase()) : bad('must be an address (40 hex digits)');

@@ -11,7 +11,7 @@ import type { LedgerState } from '../../src/ledger/state.js';
 import { hashTx } from '../../src/ledger/tx.js';
 import type { MempoolError } from '../../src/mempool/errors.js';
 import { Mempool } from '../../src/mempool/mempool.js';
-import type { NodeApi, NodeHealth, NodeStatus, TxLocation } from '../../src/rpc/api.js';
+import type { AccountView, NodeApi, NodeHealth, NodeStatus, TxLocation } from '../../src/rpc/api.js';
 import type { Testnet } from '../helpers/fixtures.js';
 
 export class FakeNode implements NodeApi {
@@ -75,6 +75,19 @@ export class FakeNode implements NodeApi {
       });
       this.waiters.set(hex, list);
     });
+  }
+
+  account(address: string): AccountView {
+    const a = this.state.account(address);
+    return {
+      address,
+      balance: a.balance,
+      nonce: a.nonce,
+      pendingNonce: this.mempool.nextNonce(address),
+      canTransact: a.canTransact,
+      isAdmin: a.isAdmin,
+      height: this.height,
+    };
   }
 
   async txLocation(hash: Hash): Promise<TxLocation | undefined> {

@@ -1,0 +1,550 @@
+/**
+ * The driver: one validator process. It owns the replica (the pure consensus core) and
+ * everything the core is not allowed to touch — clock, network, disk, execution, keys —
+ * and turns the core's effects into I/O.
+ *
+ * One loop feeds the replica: events (peer messages, ticks, mempool changes, execution
+ * results, fetched blocks) queue up, and each turn steps the replica through all queued
+ * events, then carries out the effects: every vote the turn produced is written to the
+ * WAL in one synced batch (group commit) before any message of the turn leaves; then
+ * sends, executions, commits (appended to the store in height order) and fetches follow
+ * in order. Nothing a peer or client sends can throw out of this loop.
+ */
+import { encodeConsensusMessage, decodeConsensusMessage } from '../codec/consensus.js';
+import type { Block, ConsensusMessage, QuorumCertificate, Tx } from '../codec/types.js';
+import { Replica } from '../consensus/replica.js';
+import type { ConsensusCrypto, Effect, Evidence, ReplicaEvent } from '../consensus/types.js';
+import { bytesEqual, toHex } from '../crypto/bytes.js';
+import { sign, verify, type Hash, type KeyPair } from '../crypto/index.js';
+import { makeVerifier } from '../crypto/domain.js';
+import { computeTxRoot, hashBlockHeader } from '../ledger/block.js';
+import { executionContext } from '../ledger/execute.js';
+import { genesisHash, type Genesis } from '../ledger/genesis.js';
+import { hashTx } from '../ledger/tx.js';
+import { Mempool } from '../mempool/index.js';
+import { P2PNetwork } from '../net/index.js';
+import type { AccountView, NodeApi, NodeHealth, NodeStatus } from '../rpc/api.js';
+import { RpcServer } from '../rpc/server.js';
+import type { BlockStore } from '../store/index.js';
+import type { NodeConfig } from './config.js';
+import { parseHostPort } from './config.js';
+import { SpeculativeExecutor } from './executor.js';
+import type { Logger } from './logger.js';
+import { decodeSyncItem, encodeSyncItem } from './sync-item.js';
+
+export interface NodeOptions {
+  readonly config: NodeConfig;
+  readonly genesis: Genesis;
+  readonly keyPair: KeyPair;
+  readonly store: BlockStore;
+  readonly logger: Logger;
+  /** How often the replica's clock ticks. */
+  readonly tickMs?: number;
+  /** Wall clock; injected for tests. */
+  readonly clock?: () => number;
+}
+
+const SYNC_BATCH = 64;
+const MAX_EVIDENCE = 1024;
+const MAX_WAITERS = 100_000;
+
+interface Waiter {
+  resolve: (location: { height: number; index: number } | undefined) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class LedgerNode implements NodeApi {
+  private readonly replica: Replica;
+  private readonly executor: SpeculativeExecutor;
+  private readonly mempool: Mempool;
+  private network!: P2PNetwork;
+  private rpc!: RpcServer;
+  private readonly self: number;
+  private readonly chainId: string;
+  private readonly clock: () => number;
+
+  private readonly inbox: ReplicaEvent[] = [];
+  private draining: Promise<void> | null = null;
+  private tickQueued = false;
+  private mempoolDirty = true;
+  private ticker: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private fatal: Error | null = null;
+
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly evidence: Evidence[] = [];
+  private syncPeer = 0;
+  private lastCommitAt: number;
+  private readonly walIndex: WalIndexEntry[] = [];
+
+  private constructor(
+    private readonly options: NodeOptions,
+    restoredWal: readonly ConsensusMessage[],
+    tip: { height: number; hash: Hash; timestamp: number; certificate: QuorumCertificate | null },
+    state: Awaited<ReturnType<BlockStore['loadState']>>,
+  ) {
+    const { genesis, keyPair } = options;
+    this.chainId = genesis.chainId;
+    this.clock = options.clock ?? Date.now;
+    this.lastCommitAt = this.clock();
+    this.self = genesis.validators.findIndex((v) => bytesEqual(v.publicKey, keyPair.publicKey));
+    if (this.self < 0) throw new Error('this node key is not a validator in genesis (observer nodes are not supported yet)');
+
+    const verifier = makeVerifier(genesis.chainId);
+    this.mempool = new Mempool(
+      { chainId: genesis.chainId, verifier, maxTxs: 200_000, maxBytes: 256 * 1024 * 1024, nonceWindow: 1024 },
+      state,
+    );
+    const ctx = executionContext(genesis, verifier, (hash) => this.mempool.isVerified(hash));
+    this.executor = new SpeculativeExecutor({ ...tip, state }, ctx, hashBlockHeader);
+
+    const crypto: ConsensusCrypto = {
+      sign: (kind, payload) => sign(keyPair, kind, genesis.chainId, payload),
+      verify: (publicKey, kind, payload, signature) => verify(publicKey, kind, genesis.chainId, payload, signature),
+      hashHeader: hashBlockHeader,
+      bodyMatchesHeader: (block) => block.txs.length === block.header.txCount && bytesEqual(computeTxRoot(block.txs), block.header.txRoot),
+    };
+    const params = genesis.consensus;
+    this.replica = new Replica(
+      {
+        chainId: genesis.chainId,
+        genesisHash: genesisHash(genesis),
+        validators: genesis.validators.map((v) => v.publicKey),
+        self: this.self,
+        checkpointInterval: params.checkpointInterval,
+        windowSize: params.windowSize,
+        viewTimeoutMs: params.viewTimeoutMs,
+        maxViewTimeoutMs: params.maxViewTimeoutMs,
+        retransmitMs: Math.max(200, Math.floor(params.viewTimeoutMs / 2)),
+        maxClockSkewMs: 10_000,
+      },
+      crypto,
+      { committed: tip, wal: restoredWal, now: this.clock() },
+    );
+  }
+
+  /** Opens everything in order (store is already open), then starts networking and RPC. */
+  static async start(options: NodeOptions): Promise<LedgerNode> {
+    const { store, logger } = options;
+    const walEntries = await store.wal.readAll();
+    const restored: ConsensusMessage[] = [];
+    const indexed: WalIndexEntry[] = [];
+    for (const entry of walEntries) {
+      const decoded = decodeConsensusMessage(entry.bytes);
+      if (!decoded.ok) {
+        // A torn tail write cannot have been sent (we send only after the sync), so it is safe to skip.
+        logger.warn({ seq: entry.seq, error: decoded.error.message }, 'skipping an undecodable WAL entry');
+        continue;
+      }
+      restored.push(decoded.value);
+      indexed.push(walIndexEntry(entry.seq, decoded.value));
+    }
+    const tipRef = store.tip();
+    let tip: { height: number; hash: Hash; timestamp: number; certificate: QuorumCertificate | null };
+    if (tipRef.height === 0) {
+      tip = { height: 0, hash: tipRef.hash, timestamp: options.genesis.genesisTime, certificate: null };
+    } else {
+      const block = await store.getBlock(tipRef.height);
+      const certificate = await store.getCertificate(tipRef.height);
+      if (block === undefined || certificate === undefined) throw new Error(`store tip ${tipRef.height} has no block or certificate`);
+      tip = { height: tipRef.height, hash: tipRef.hash, timestamp: block.header.timestamp, certificate };
+    }
+    const state = await store.loadState();
+    const node = new LedgerNode(options, restored, tip, state);
+    node.walIndex.push(...indexed);
+    await node.startIo();
+    logger.info(
+      { validator: node.self, height: tip.height, view: node.replica.view, walEntries: restored.length },
+      'node started',
+    );
+    return node;
+  }
+
+  private async startIo(): Promise<void> {
+    const { config, genesis, keyPair, logger } = this.options;
+    this.network = await P2PNetwork.create({
+      seed: keyPair.seed,
+      listen: config.p2pListen,
+      validators: genesis.validators.map((v) => ({ publicKey: v.publicKey, p2p: v.p2p })),
+      self: this.self,
+      // Noise binds the handshake to the chain: nodes of another chain cannot even connect.
+      prologue: genesisHash(genesis),
+      logger: logger.child({ module: 'net' }),
+    });
+    this.network.onConsensus((from, bytes) => this.onConsensusFrame(from, bytes));
+    this.network.onTx((from, bytes) => this.onTxFrame(from, bytes));
+    this.network.serveSync((from, request) => this.serveSync(from, request));
+    await this.network.start();
+
+    const listen = parseHostPort(config.rpcListen);
+    if (listen === undefined) throw new Error(`rpc listen address ${config.rpcListen} is not host:port`);
+    this.rpc = new RpcServer({ host: listen.host, port: listen.port, logger: logger.child({ module: 'rpc' }) }, this);
+    await this.rpc.start();
+
+    const tickMs = this.options.tickMs ?? 20;
+    this.ticker = setInterval(() => this.tick(), tickMs);
+    this.tick();
+  }
+
+  /** Graceful stop: no new RPC, finish the turn in flight (and its commit), close the network and the store. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    await this.rpc?.stop().catch(() => {});
+    await this.draining?.catch(() => {});
+    for (const [, list] of this.waiters) for (const w of list) {
+      clearTimeout(w.timer);
+      w.resolve(undefined);
+    }
+    this.waiters.clear();
+    await this.network?.stop().catch(() => {});
+    await this.options.store.close();
+    this.options.logger.info({ height: this.executor.committedHeight }, 'node stopped');
+  }
+
+  get rpcAddress(): { host: string; port: number } {
+    const address = this.rpc.address;
+    if (address === undefined) throw new Error('the RPC server is not listening');
+    return address;
+  }
+
+  get failure(): Error | null {
+    return this.fatal;
+  }
+
+  // ------------------------------------------------------------------------------------
+  // Inputs
+
+  private tick(): void {
+    if (this.tickQueued) return; // a slow turn must not pile up ticks
+    this.tickQueued = true;
+    this.enqueue({ type: 'tick', now: this.clock() });
+  }
+
+  private onConsensusFrame(from: number, bytes: Uint8Array): void {
+    const decoded = decodeConsensusMessage(bytes);
+    if (!decoded.ok) {
+      this.network.penalize(from, `undecodable consensus frame: ${decoded.error.message}`);
+      return;
+    }
+    this.enqueue({ type: 'message', from, message: decoded.value });
+  }
+
+  private onTxFrame(from: number, bytes: Uint8Array): void {
+    const result = this.mempool.add(bytes);
+    if (!result.ok) {
+      // Another node admitted it against its own view of the state; races on nonces are
+      // normal, but undecodable or badly signed gossip is the peer's fault.
+      if (result.error.code === 'malformed' || result.error.code === 'bad-signature') this.network.penalize(from, `tx gossip: ${result.error.message}`);
+      return;
+    }
+    if (!result.value.duplicate) this.markMempoolDirty();
+  }
+
+  private markMempoolDirty(): void {
+    if (this.mempoolDirty) return;
+    this.mempoolDirty = true;
+    this.schedule();
+  }
+
+  private enqueue(event: ReplicaEvent): void {
+    if (this.stopping || this.fatal !== null) return;
+    this.inbox.push(event);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.draining !== null || this.stopping) return;
+    this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+  }
+
+  // ------------------------------------------------------------------------------------
+  // The loop
+
+  private async drain(): Promise<void> {
+    try {
+      while ((this.inbox.length > 0 || this.mempoolDirty) && this.fatal === null) {
+        if (this.mempoolDirty) {
+          this.mempoolDirty = false;
+          this.inbox.push({ type: 'mempool', pending: this.mempool.pendingCount() });
+        }
+        const events = this.inbox.splice(0);
+        const effects: Effect[] = [];
+        for (const event of events) {
+          if (event.type === 'tick') this.tickQueued = false;
+          for (const effect of this.replica.step(event)) effects.push(effect);
+        }
+        await this.carryOut(effects);
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.draining = null;
+      if ((this.inbox.length > 0 || this.mempoolDirty) && !this.stopping && this.fatal === null) this.schedule();
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.fatal = err instanceof Error ? err : new Error(String(err));
+    this.options.logger.error({ err: this.fatal.message, stack: this.fatal.stack }, 'consensus halted: internal fault');
+  }
+
+  private async carryOut(effects: readonly Effect[]): Promise<void> {
+    // Group commit: every vote of this turn on disk before any message of this turn leaves.
+    const toPersist: ConsensusMessage[] = [];
+    for (const e of effects) {
+      if (e.type === 'persist' || ((e.type === 'send' || e.type === 'broadcast') && e.persist)) toPersist.push(e.message);
+    }
+    if (toPersist.length > 0) {
+      const first = await this.options.store.wal.append(toPersist.map(encodeConsensusMessage));
+      toPersist.forEach((m, i) => this.walIndex.push(walIndexEntry(first + i, m)));
+    }
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'send':
+          this.network.sendConsensus(effect.to, encodeConsensusMessage(effect.message));
+          break;
+        case 'broadcast':
+          this.network.broadcastConsensus(encodeConsensusMessage(effect.message));
+          break;
+        case 'persist':
+          break;
+        case 'build-proposal':
+          this.buildProposal(effect);
+          break;
+        case 'execute': {
+          const outcome = this.executor.execute(effect.block, effect.blockHash);
+          if (!outcome.ok) {
+            this.options.logger.warn({ height: effect.height, block: toHex(effect.blockHash), code: outcome.error.code, reason: outcome.error.message }, 'proposal rejected');
+          }
+          this.inbox.push({ type: 'executed', height: effect.height, blockHash: effect.blockHash, valid: outcome.ok });
+          break;
+        }
+        case 'commit':
+          await this.commit(effect.block, effect.blockHash, effect.certificate);
+          break;
+        case 'fetch':
+          void this.fetch(effect.fromHeight, effect.toHeight);
+          break;
+        case 'stable-checkpoint':
+          await this.compactWal(effect.height);
+          break;
+        case 'view-entered':
+          this.options.logger.info({ view: effect.view, primary: effect.primary }, 'entered view');
+          break;
+        case 'evidence':
+          if (this.evidence.length < MAX_EVIDENCE) this.evidence.push(effect.evidence);
+          this.options.logger.warn(
+            { validator: effect.evidence.validator, kind: effect.evidence.kind, view: effect.evidence.view, height: effect.evidence.height },
+            'validator equivocated',
+          );
+          break;
+      }
+    }
+  }
+
+  private buildProposal(effect: Extract<Effect, { type: 'build-proposal' }>): void {
+    const params = this.options.genesis.consensus;
+    const exclude = this.executor.inFlightTxs(effect.parentHash);
+    const built = this.executor.build(
+      effect.parentHash,
+      (parent) => this.mempool.selectForBlock(parent, { maxTxs: params.maxBlockTxs, maxBytes: params.maxBlockBytes }, exclude),
+      { height: effect.height, view: effect.view, proposer: effect.proposer, timestamp: effect.timestamp },
+    );
+    const block = built !== null && built.block.txs.length > 0 ? built.block : null;
+    this.inbox.push({ type: 'proposal-built', height: effect.height, block });
+  }
+
+  private async commit(block: Block, blockHash: Hash, certificate: QuorumCertificate): Promise<void> {
+    const outcome = this.executor.commit(block, blockHash, true);
+    if (!outcome.ok) {
+      // 2f+1 validators certified a block that does not execute here: our state is not
+      // theirs. Appending would corrupt the store, continuing would be guessing: halt.
+      throw new Error(`certified block ${block.header.height} does not execute here: ${outcome.error.message}`);
+    }
+    await this.options.store.append(block, certificate, outcome.value.writes);
+    this.lastCommitAt = this.clock();
+    this.mempool.onCommitted(block.txs, outcome.value.state);
+    this.mempoolDirty = true;
+    block.txs.forEach((tx, index) => this.resolveWaiters(tx, block.header.height, index));
+    this.options.logger.debug({ height: block.header.height, txs: block.txs.length, view: certificate.view }, 'committed');
+  }
+
+  private resolveWaiters(tx: Tx, height: number, index: number): void {
+    if (this.waiters.size === 0) return;
+    const hex = toHex(hashTx(tx));
+    const list = this.waiters.get(hex);
+    if (list === undefined) return;
+    this.waiters.delete(hex);
+    for (const w of list) {
+      clearTimeout(w.timer);
+      w.resolve({ height, index });
+    }
+  }
+
+  /**
+   * Drops WAL entries a restart can no longer need: votes at or below a stable checkpoint.
+   * The latest VIEW-CHANGE and NEW-VIEW always survive (re-appended above the cut when
+   * they would fall below it), since they say which view this replica promised to be in.
+   */
+  private async compactWal(stableHeight: number): Promise<void> {
+    const isVote = (e: WalIndexEntry): boolean => e.type === 'pre-prepare' || e.type === 'prepare' || e.type === 'commit';
+    let cut = this.walIndex.findIndex((e) => isVote(e) && e.height > stableHeight);
+    if (cut < 0) cut = this.walIndex.length;
+    if (cut === 0) return;
+    const carry: ConsensusMessage[] = [];
+    for (const type of ['view-change', 'new-view'] as const) {
+      const laterExists = this.walIndex.slice(cut).some((e) => e.type === type);
+      const latest = this.walIndex.slice(0, cut).filter((e) => e.type === type).pop();
+      if (!laterExists && latest?.message !== undefined) carry.push(latest.message);
+    }
+    const store = this.options.store;
+    if (carry.length > 0) {
+      const first = await store.wal.append(carry.map(encodeConsensusMessage));
+      carry.forEach((m, i) => this.walIndex.push(walIndexEntry(first + i, m)));
+    }
+    const keepSeq = this.walIndex[cut]?.seq ?? store.wal.nextSequence;
+    await store.wal.truncateBelow(keepSeq);
+    this.walIndex.splice(0, cut);
+  }
+
+  // ------------------------------------------------------------------------------------
+  // Catch-up
+
+  private async fetch(fromHeight: number, toHeight: number): Promise<void> {
+    const peers = this.network.connectedPeers();
+    if (peers.length === 0) return;
+    const peer = peers[this.syncPeer++ % peers.length] as number;
+    const to = Math.min(toHeight, fromHeight + SYNC_BATCH - 1);
+    try {
+      const items = await this.network.requestSync(peer, { fromHeight, toHeight: to }, { timeoutMs: 10_000 });
+      for (const bytes of items) {
+        const item = decodeSyncItem(bytes);
+        if (!item.ok) {
+          this.network.penalize(peer, `sync: ${item.error}`);
+          return;
+        }
+        this.enqueue({ type: 'synced', block: item.value.block, certificate: item.value.certificate });
+      }
+    } catch (err) {
+      this.options.logger.debug({ peer, fromHeight, err: (err as Error).message }, 'sync request failed');
+    }
+  }
+
+  private async serveSync(_from: number, request: { fromHeight: number; toHeight: number }): Promise<Uint8Array[]> {
+    const store = this.options.store;
+    const top = Math.min(request.toHeight, store.tip().height, request.fromHeight + SYNC_BATCH - 1);
+    const items: Uint8Array[] = [];
+    for (let h = Math.max(1, request.fromHeight); h <= top; h++) {
+      const block = await store.getBlockBytes(h);
+      const certificate = await store.getCertificateBytes(h);
+      if (block === undefined || certificate === undefined) break;
+      items.push(encodeSyncItem(block, certificate));
+    }
+    return items;
+  }
+
+  // ------------------------------------------------------------------------------------
+  // NodeApi (JSON-RPC)
+
+  submitTx(bytes: Uint8Array): ReturnType<NodeApi['submitTx']> {
+    const result = this.mempool.add(bytes);
+    if (result.ok && !result.value.duplicate) {
+      this.network.broadcastTx(bytes);
+      this.markMempoolDirty();
+    }
+    return result.ok ? { ok: true, value: { hash: result.value.hash, duplicate: result.value.duplicate } } : result;
+  }
+
+  async txLocation(hash: Hash): Promise<{ height: number; index: number } | undefined> {
+    return this.options.store.getTxLocation(hash);
+  }
+
+  async waitForCommit(hash: Hash, timeoutMs: number): Promise<{ height: number; index: number } | undefined> {
+    const known = await this.options.store.getTxLocation(hash);
+    if (known !== undefined) return known;
+    if (this.stopping) return undefined;
+    const hex = toHex(hash);
+    let total = 0;
+    for (const list of this.waiters.values()) total += list.length;
+    if (total >= MAX_WAITERS) return undefined;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const list = this.waiters.get(hex);
+        if (list !== undefined) {
+          const rest = list.filter((w) => w.timer !== timer);
+          if (rest.length === 0) this.waiters.delete(hex);
+          else this.waiters.set(hex, rest);
+        }
+        resolve(undefined);
+      }, timeoutMs);
+      const list = this.waiters.get(hex) ?? [];
+      list.push({ resolve, timer });
+      this.waiters.set(hex, list);
+    });
+  }
+
+  status(): NodeStatus {
+    const s = this.replica.status();
+    const tip = this.options.store.tip();
+    return {
+      nodeId: this.network.peerId,
+      chainId: this.chainId,
+      validatorIndex: this.self,
+      latestHeight: tip.height,
+      latestBlockHash: tip.hash,
+      latestBlockTime: this.executor.committedTimestamp,
+      view: s.view,
+      catchingUp: s.catchingUp,
+      peers: this.network.connectedPeers().length,
+    };
+  }
+
+  health(): NodeHealth {
+    const reasons: string[] = [];
+    if (this.fatal !== null) reasons.push(`consensus halted: ${this.fatal.message}`);
+    if (this.stopping) reasons.push('stopping');
+    return { ok: reasons.length === 0, reasons };
+  }
+
+  account(address: string): AccountView {
+    const state = this.executor.committedState;
+    const account = state.account(address);
+    return {
+      address,
+      balance: account.balance,
+      nonce: account.nonce,
+      pendingNonce: this.mempool.nextNonce(address),
+      canTransact: account.canTransact,
+      isAdmin: account.isAdmin,
+      height: this.executor.committedHeight,
+    };
+  }
+
+  get recordedEvidence(): readonly Evidence[] {
+    return this.evidence;
+  }
+}
+
+/** What compaction needs to know of a WAL entry; VIEW-CHANGE and NEW-VIEW keep the message to carry it over. */
+interface WalIndexEntry {
+  readonly seq: number;
+  readonly type: ConsensusMessage['type'];
+  readonly height: number;
+  readonly message?: ConsensusMessage;
+}
+
+function walIndexEntry(seq: number, m: ConsensusMessage): WalIndexEntry {
+  switch (m.type) {
+    case 'pre-prepare':
+    case 'prepare':
+    case 'commit':
+      return { seq, type: m.type, height: m.height };
+    case 'view-change':
+    case 'new-view':
+      return { seq, type: m.type, height: Number.MAX_SAFE_INTEGER, message: m };
+    default:
+      return { seq, type: m.type, height: Number.MAX_SAFE_INTEGER };
+  }
+}
