@@ -49,7 +49,10 @@ import {
   type ReplicaEvent,
   type RestoredState,
 } from './types.js';
+import { CatchUp, MAX_SYNC_AHEAD } from './catch-up.js';
+import { ViewChangeBook } from './view-change-book.js';
 import { VoteBook } from './votes.js';
+import { replayWal, signedKey } from './wal-replay.js';
 
 type Execution = 'pending' | 'valid' | 'invalid';
 
@@ -88,8 +91,6 @@ interface OutboxEntry {
   sentAt: number;
 }
 
-/** Certified blocks fetched ahead of the commit point are kept for at most this many heights. */
-const MAX_SYNC_AHEAD = 1024;
 /** VIEW-CHANGEs remembered per validator (the highest views win). */
 const MAX_VIEW_CHANGES_PER_VALIDATOR = 4;
 const MAX_EVIDENCE_KEYS = 4096;
@@ -109,6 +110,8 @@ export class Replica {
   private viewChanging = false;
   /** When the current view (or the wait for its NEW-VIEW) began. */
   private viewStartedAt: number;
+  /** When 2f+1 replicas were first seen asking for the view being changed to. */
+  private quorumSince: number | undefined;
   /** Views started without a commit since: the exponent of the timeout backoff. */
   private failedViews = 0;
   /** The last commit, or the moment pending work appeared while idle. */
@@ -131,19 +134,21 @@ export class Replica {
   private readonly signed = new Map<string, string>();
   private readonly outbox = new Map<string, OutboxEntry>();
   private ownViewChange: ViewChange | null = null;
+  /**
+   * Blocks this replica proposed, by `${view}:${height}`, kept until that height commits:
+   * a slot it signed must be proposed again with exactly that block (after a restart the
+   * WAL supplies them), never with a new one.
+   */
+  private readonly ownProposals = new Map<string, Block>();
 
-  private readonly viewChanges = new Map<number, Map<number, ViewChange>>();
+  private readonly viewChanges = new ViewChangeBook();
   private newView: NewView | null = null;
   private plan: ActivePlan | null = null;
 
   private mempoolPending = 0;
   private building: number | null = null;
 
-  private readonly synced = new Map<number, { block: Block; hash: Hash; certificate: QuorumCertificate }>();
-  private knownHeight = 0;
-  private fetchedTo = 0;
-  private fetchAt = Number.NEGATIVE_INFINITY;
-  private readonly bodyRequests = new Map<string, number>();
+  private readonly catchUp: CatchUp;
   private readonly helpedAt = new Map<number, number>();
   private readonly bodyServedAt = new Map<number, number>();
   private readonly statusCheckedAt = new Map<number, number>();
@@ -171,7 +176,7 @@ export class Replica {
     const c = restored.committed;
     this.committedTip = { height: c.height, hash: c.hash, hashHex: toHex(c.hash), timestamp: c.timestamp, certificate: c.certificate };
     this.stableCheckpoint = { height: 0, hashHex: this.genesisHex };
-    this.knownHeight = c.height;
+    this.catchUp = new CatchUp(this.set, config.retransmitMs, 4 * config.windowSize, c.height);
     this.restoreFromWal(restored.wal);
   }
 
@@ -212,7 +217,7 @@ export class Replica {
       committedHash: this.committedTip.hash,
       stableCheckpoint: this.stableCheckpoint.height,
       inFlight: this.slots.size,
-      catchingUp: this.knownHeight > this.committedTip.height + 1,
+      catchingUp: this.catchUp.knownHeight > this.committedTip.height + 1,
     };
   }
 
@@ -237,7 +242,7 @@ export class Replica {
         this.onExecuted(event.blockHash, event.valid, out);
         break;
       case 'synced':
-        this.onSynced(event.block, event.certificate);
+        this.catchUp.offer(event.block, event.certificate, this.committedTip.height);
         break;
     }
     this.advance(out);
@@ -252,13 +257,12 @@ export class Replica {
   private onTick(now: number, out: Effect[]): void {
     if (now > this.now) this.now = now;
     if (this.viewChanging) {
-      if (this.now - this.viewStartedAt >= this.timeout()) {
-        // Give up on this view only if others tried it too. A replica that is merely cut
-        // off stays one view ahead instead of racing away; when the others need it, they
-        // time out into its view, and NEW-VIEW brings everyone together.
-        if (this.viewChangeSupport(this.currentView) >= this.f + 1) this.startViewChange(this.currentView + 1, out);
-        else this.viewStartedAt = this.now;
-      }
+      // PBFT's rule: the wait for a NEW-VIEW is timed only from the moment 2f+1 replicas
+      // asked for this view (or a later one). A replica that is alone (cut off, or just
+      // faster) stays one view ahead instead of racing away; when the others need it they
+      // time out into its view, and the NEW-VIEW brings everyone together.
+      this.noteViewChangeQuorum();
+      if (this.quorumSince !== undefined && this.now - this.quorumSince >= this.timeout()) this.startViewChange(this.currentView + 1, out);
     } else if (!this.hasPendingWork()) {
       this.lastProgressAt = this.now;
     } else if (this.now - this.lastProgressAt >= this.timeout()) {
@@ -391,15 +395,10 @@ export class Replica {
     if (publicKey === undefined) return;
     const { signature, ...unsigned } = m;
     if (!this.crypto.verify(publicKey, 'view-change', encodeViewChangeForSigning(unsigned), signature)) return;
-    let forView = this.viewChanges.get(m.newView);
-    if (forView === undefined) {
-      forView = new Map();
-      this.viewChanges.set(m.newView, forView);
-    }
-    if (forView.has(m.validator)) return;
-    forView.set(m.validator, m);
-    this.boundViewChanges(m.validator);
-    this.maybeJoinViewChange(out);
+    if (!this.viewChanges.add(m)) return;
+    if (this.viewChanging) this.noteViewChangeQuorum();
+    const target = this.viewChanges.joinTarget(this.currentView, this.f, this.self);
+    if (target !== undefined) this.startViewChange(target, out); // f+1 want it: at least one honest does
     this.maybeSendNewView(out);
   }
 
@@ -424,22 +423,21 @@ export class Replica {
   private onBlockResponse(m: BlockResponse): void {
     const hash = this.crypto.hashHeader(m.block.header);
     const hashHex = toHex(hash);
-    if (!this.bodyRequests.has(hashHex)) return; // unsolicited
     if (!this.crypto.bodyMatchesHeader(m.block)) return;
-    this.bodyRequests.delete(hashHex);
+    if (!this.catchUp.answerBody(hashHex)) return; // unsolicited
     this.rememberBlock(m.block, hash, hashHex, m.block.header.height);
   }
 
   private onStatus(m: Status, out: Effect[]): void {
     if (m.view < this.currentView) this.helpLaggard(m.validator, out);
     const qc = m.committed;
-    if (qc === null || qc.height <= this.knownHeight) return;
+    if (qc === null || qc.height <= this.catchUp.knownHeight) return;
     // Checking a certificate costs 2f+1 verifies: at most one status per peer per period.
     const last = this.statusCheckedAt.get(m.validator) ?? Number.NEGATIVE_INFINITY;
     if (this.now - last < this.config.retransmitMs / 2) return;
     this.statusCheckedAt.set(m.validator, this.now);
     if (checkQuorumCertificate(this.set, qc) !== undefined) return;
-    this.learnHeight(qc.height);
+    this.catchUp.learn(qc.height);
   }
 
   private onProposalBuilt(height: number, block: Block | null, out: Effect[]): void {
@@ -470,18 +468,6 @@ export class Replica {
         this.startViewChange(this.currentView + 1, out); // a primary that proposes an invalid block is replaced
       }
     }
-  }
-
-  private onSynced(block: Block, certificate: QuorumCertificate): void {
-    const h = certificate.height;
-    if (h <= this.committedTip.height || h > this.committedTip.height + MAX_SYNC_AHEAD || this.synced.has(h)) return;
-    if (block.header.height !== h || block.header.chainId !== this.config.chainId) return;
-    const hash = this.crypto.hashHeader(block.header);
-    if (!bytesEqual(hash, certificate.blockHash)) return;
-    if (!this.crypto.bodyMatchesHeader(block)) return;
-    if (checkQuorumCertificate(this.set, certificate) !== undefined) return;
-    this.synced.set(h, { block, hash, certificate });
-    this.learnHeight(h);
   }
 
   // ------------------------------------------------------------------------------------
@@ -538,8 +524,8 @@ export class Replica {
   /** Commits height tip+1 if a certificate and the body for it are at hand. */
   private commitNext(out: Effect[]): boolean {
     const h = this.committedTip.height + 1;
-    const fetched = this.synced.get(h);
-    if (fetched !== undefined && bytesEqual(fetched.block.header.parentHash, this.committedTip.hash)) {
+    const fetched = this.catchUp.next(h, this.committedTip.hash);
+    if (fetched !== undefined) {
       this.commit(fetched.block, fetched.hash, fetched.certificate, out);
       return true;
     }
@@ -567,7 +553,7 @@ export class Replica {
     const hashHex = toHex(hash);
     out.push({ type: 'commit', block, blockHash: hash, certificate });
     this.committedTip = { height: h, hash, hashHex, timestamp: block.header.timestamp, certificate };
-    if (this.knownHeight < h) this.knownHeight = h;
+    this.catchUp.learn(h);
     this.recentCommits.set(h, hashHex);
     this.recentCommits.delete(h - RECENT_COMMITS);
     this.lastProgressAt = this.now;
@@ -579,11 +565,12 @@ export class Replica {
   /** Drops everything about heights at or below a committed height. */
   private pruneThrough(h: number): void {
     this.slots.delete(h);
+    for (const [key, block] of this.ownProposals) if (block.header.height <= h) this.ownProposals.delete(key);
     for (const [hex, known] of this.blocks) if (known.height <= h) this.blocks.delete(hex);
     for (const key of this.preparedCerts.keys()) if (key <= h) this.preparedCerts.delete(key);
     for (const [key, m] of this.prePreparesSeen) if (m.height <= h) this.prePreparesSeen.delete(key);
     for (const [key, entry] of this.outbox) if (entry.height <= h) this.outbox.delete(key);
-    for (const key of this.synced.keys()) if (key <= h) this.synced.delete(key);
+    this.catchUp.prune(h, this.now);
     this.prepares.prune((_view, height) => height > h);
     this.commits.prune((_view, height) => height > h);
   }
@@ -598,7 +585,7 @@ export class Replica {
   /** Signs, persists and broadcasts PREPARE or COMMIT, unless already signed (or it would contradict what was). */
   private sendVote(kind: 'prepare' | 'commit', height: number, hash: Hash, hashHex: string, out: Effect[]): void {
     const view = this.currentView;
-    const key = `${kind}:${view}:${height}`;
+    const key = signedKey(kind, view, height);
     const previous = this.signed.get(key);
     if (previous !== undefined && previous !== hashHex) return; // signed otherwise (perhaps before a restart): never twice
     if (previous !== undefined && this.outbox.has(`${kind}:${height}`)) return; // sent already
@@ -623,7 +610,7 @@ export class Replica {
 
   private onCheckpointQuorum(height: number, hashHex: string, hash: Hash, out: Effect[]): void {
     if (height > this.committedTip.height) {
-      this.learnHeight(height); // 2f+1 say it is committed: we are behind
+      this.catchUp.learn(height); // 2f+1 say it is committed: we are behind
       return;
     }
     if (height <= this.stableCheckpoint.height) return;
@@ -641,16 +628,20 @@ export class Replica {
     if (plan !== null) {
       for (const [h, planned] of plan.reproposals) {
         if (h <= this.committedTip.height || this.slots.has(h)) continue;
+        if (h > this.committedTip.height + this.config.windowSize) break; // after catching up to the plan's base
         const known = this.blocks.get(planned.hashHex);
         if (known === undefined) this.requestBody(h, planned.hash, planned.hashHex, out);
         else this.sendPrePrepare(h, known.block, planned.hash, planned.hashHex, out);
       }
     }
-    if (this.building !== null || this.mempoolPending <= 0) return;
+    if (this.building !== null) return;
     let top = Math.max(this.committedTip.height, plan?.lastPlanned ?? 0);
     for (const h of this.slots.keys()) if (h > top) top = h;
     const next = top + 1;
-    if (next > this.committedTip.height + this.config.windowSize) return;
+    if (this.resendOwnProposal(next, out)) return;
+    if (this.mempoolPending <= 0) return;
+    const inFlight = next - 1 - this.committedTip.height;
+    if (inFlight >= Math.min(this.config.maxProposalsInFlight ?? this.config.windowSize, this.config.windowSize)) return;
     let parentHash: Hash;
     let parentTimestamp: number;
     if (top === this.committedTip.height) {
@@ -673,16 +664,40 @@ export class Replica {
     });
   }
 
+  /**
+   * If this replica already signed a proposal for (view, height) — before a restart, say —
+   * it proposes that block again and returns true. It also returns true, proposing
+   * nothing, when it signed one whose block it no longer has: then the slot is lost for
+   * this view and the view timer replaces this primary. Either way no new block is built.
+   */
+  private resendOwnProposal(height: number, out: Effect[]): boolean {
+    const signedHex = this.signed.get(signedKey('pre-prepare', this.currentView, height));
+    if (signedHex === undefined) return false;
+    const block = this.ownProposals.get(`${this.currentView}:${height}`);
+    if (block === undefined) return true;
+    const hash = this.crypto.hashHeader(block.header);
+    const hashHex = toHex(hash);
+    if (hashHex !== signedHex) return true;
+    const parentOk = height === this.committedTip.height + 1
+      ? bytesEqual(block.header.parentHash, this.committedTip.hash)
+      : this.slots.get(height - 1)?.hashHex === toHex(block.header.parentHash);
+    if (!parentOk) return true;
+    this.rememberBlock(block, hash, hashHex, height);
+    this.sendPrePrepare(height, block, hash, hashHex, out);
+    return true;
+  }
+
   private sendPrePrepare(height: number, block: Block, hash: Hash, hashHex: string, out: Effect[]): void {
     const view = this.currentView;
-    const key = `pre-prepare:${view}:${height}`;
+    const key = signedKey('pre-prepare', view, height);
     const previous = this.signed.get(key);
     if (previous !== undefined && previous !== hashHex) return; // never propose two blocks for one slot
     this.signed.set(key, hashHex);
+    this.ownProposals.set(`${view}:${height}`, block);
     const signature = this.crypto.sign('pre-prepare', encodeVotePayload({ view, height, blockHash: hash }));
     const message: PrePrepare = { type: 'pre-prepare', view, height, validator: this.self, block, signature };
     this.outbox.set(`pre-prepare:${height}`, { message, height, sentAt: this.now });
-    out.push({ type: 'broadcast', message, persist: true });
+    out.push({ type: 'broadcast', message, persist: previous === undefined });
     this.prePreparesSeen.set(`${view}:${height}`, message);
     this.slots.set(height, { height, hash, hashHex, block });
   }
@@ -700,7 +715,7 @@ export class Replica {
       this.mempoolPending > 0 ||
       this.slots.size > 0 ||
       this.building !== null ||
-      this.knownHeight > this.committedTip.height
+      this.catchUp.knownHeight > this.committedTip.height
     );
   }
 
@@ -709,6 +724,7 @@ export class Replica {
     this.currentView = target;
     this.viewChanging = true;
     this.viewStartedAt = this.now;
+    this.quorumSince = undefined;
     this.failedViews++;
     this.slots.clear();
     this.outbox.clear();
@@ -736,42 +752,18 @@ export class Replica {
       this.ownViewChange = vc;
       out.push({ type: 'broadcast', message: vc, persist: true });
     }
-    let forView = this.viewChanges.get(target);
-    if (forView === undefined) {
-      forView = new Map();
-      this.viewChanges.set(target, forView);
-    }
-    forView.set(this.self, vc);
+    this.viewChanges.add(vc);
     this.maybeSendNewView(out);
   }
 
-  /** How many validators (this one included) asked for `view` or a later one. */
-  private viewChangeSupport(view: number): number {
-    const senders = new Set<number>();
-    for (const [v, forView] of this.viewChanges) if (v >= view) for (const validator of forView.keys()) senders.add(validator);
-    return senders.size;
-  }
-
-  /** PBFT's join rule: f+1 replicas already want a higher view, so at least one honest does. */
-  private maybeJoinViewChange(out: Effect[]): void {
-    const highest = new Map<number, number>();
-    for (const [view, senders] of this.viewChanges) {
-      if (view <= this.currentView) continue;
-      for (const validator of senders.keys()) {
-        if (validator === this.self) continue;
-        if ((highest.get(validator) ?? -1) < view) highest.set(validator, view);
-      }
-    }
-    if (highest.size < this.f + 1) return;
-    const views = [...highest.values()].sort((a, b) => b - a);
-    const target = views[this.f];
-    if (target !== undefined && target > this.currentView) this.startViewChange(target, out);
+  private noteViewChangeQuorum(): void {
+    if (this.quorumSince === undefined && this.viewChanges.support(this.currentView) >= this.quorum) this.quorumSince = this.now;
   }
 
   private maybeSendNewView(out: Effect[]): void {
     if (!this.viewChanging || primaryOf(this.currentView, this.n) !== this.self) return;
-    const forView = this.viewChanges.get(this.currentView);
-    if (forView === undefined || forView.size < this.quorum) return;
+    const forView = this.viewChanges.forView(this.currentView);
+    if (forView.size < this.quorum) return;
     const chosen: ViewChange[] = [];
     const own = forView.get(this.self);
     if (own !== undefined) chosen.push(own);
@@ -779,7 +771,7 @@ export class Replica {
     for (const [validator, vc] of others) {
       if (chosen.length >= this.quorum) break;
       if (checkViewChange(this.set, vc) === undefined) chosen.push(vc);
-      else forView.delete(validator); // a malformed proof does not get a second look
+      else this.viewChanges.remove(this.currentView, validator); // a malformed proof does not get a second look
     }
     if (chosen.length < this.quorum) return;
     const unsigned: Omit<NewView, 'signature'> = {
@@ -812,10 +804,18 @@ export class Replica {
       reproposals,
     };
     // Bodies that the new view will not re-propose are dead weight now.
+    // Bodies that the new view will not re-propose are dead weight now, except those of
+    // prepared certificates this replica holds: a later view may pick one again, and then
+    // someone must still have its body.
+    const certified = new Set<string>();
+    for (const cert of this.preparedCerts.values()) certified.add(toHex(this.crypto.hashHeader(cert.header)));
     for (const [hex, known] of this.blocks) {
-      if (known.height > this.committedTip.height && reproposals.get(known.height)?.hashHex !== hex) this.blocks.delete(hex);
+      if (known.height > this.committedTip.height && reproposals.get(known.height)?.hashHex !== hex && !certified.has(hex)) {
+        this.blocks.delete(hex);
+      }
     }
-    if (plan.base.height > this.committedTip.height) this.learnHeight(plan.base.height);
+    for (const key of this.ownProposals.keys()) if (!key.startsWith(`${nv.view}:`)) this.ownProposals.delete(key);
+    if (plan.base.height > this.committedTip.height) this.catchUp.learn(plan.base.height);
     out.push({ type: 'view-entered', view: nv.view, primary: primaryOf(nv.view, this.n) });
   }
 
@@ -825,17 +825,7 @@ export class Replica {
     this.prepares.prune((v) => v >= view);
     this.commits.prune((v) => v + 1 >= view);
     for (const [key, m] of this.prePreparesSeen) if (m.view < view) this.prePreparesSeen.delete(key);
-    for (const v of this.viewChanges.keys()) if (v < view) this.viewChanges.delete(v);
-  }
-
-  private boundViewChanges(validator: number): void {
-    const views = [...this.viewChanges.entries()]
-      .filter(([, senders]) => senders.has(validator))
-      .map(([v]) => v)
-      .sort((a, b) => b - a);
-    for (const v of views.slice(MAX_VIEW_CHANGES_PER_VALIDATOR)) {
-      this.viewChanges.get(v)?.delete(validator);
-    }
+    this.viewChanges.pruneBelow(view);
   }
 
   /** A peer is in an older view than ours: send it the NEW-VIEW that proves ours. */
@@ -850,29 +840,13 @@ export class Replica {
   // ------------------------------------------------------------------------------------
   // Catch-up, retransmission, bodies
 
-  private learnHeight(height: number): void {
-    if (height > this.knownHeight) this.knownHeight = height;
-  }
-
   private maybeFetch(out: Effect[]): void {
-    const tip = this.committedTip.height;
-    if (this.knownHeight <= tip) return;
-    const stalled = this.now - this.lastProgressAt >= this.config.retransmitMs;
-    if (this.knownHeight < tip + 2 && !stalled) return; // one height behind is normal pipelining
-    const inProgress = this.fetchedTo > tip && this.now - this.fetchAt < this.config.retransmitMs * 2;
-    if (inProgress) return;
-    const from = tip + 1;
-    const to = Math.min(this.knownHeight, tip + MAX_SYNC_AHEAD);
-    this.fetchedTo = to;
-    this.fetchAt = this.now;
-    out.push({ type: 'fetch', fromHeight: from, toHeight: to });
+    const range = this.catchUp.fetchRange(this.now, this.committedTip.height, this.lastProgressAt);
+    if (range !== undefined) out.push({ type: 'fetch', ...range });
   }
 
   private requestBody(height: number, blockHash: Hash, hashHex: string, out: Effect[]): void {
-    const last = this.bodyRequests.get(hashHex);
-    if (last !== undefined && this.now - last < this.config.retransmitMs) return;
-    if (last === undefined && this.bodyRequests.size >= 4 * this.config.windowSize) return;
-    this.bodyRequests.set(hashHex, this.now);
+    if (!this.catchUp.shouldRequestBody(this.now, hashHex)) return;
     const message: BlockRequest = { type: 'block-request', validator: this.self, height, blockHash };
     out.push({ type: 'broadcast', message, persist: false });
   }
@@ -896,7 +870,6 @@ export class Replica {
       committed: this.committedTip.certificate,
     };
     out.push({ type: 'broadcast', message: status, persist: false });
-    for (const [hex, at] of this.bodyRequests) if (this.now - at > 4 * this.config.retransmitMs) this.bodyRequests.delete(hex);
   }
 
   private rememberBlock(block: Block, hash: Hash, hashHex: string, height: number): KnownBlock {
@@ -946,33 +919,11 @@ export class Replica {
 
   /** Rebuilds what this replica promised from its own persisted messages. */
   private restoreFromWal(wal: readonly ConsensusMessage[]): void {
-    let maxView = 0;
-    let latestNewView: NewView | null = null;
-    for (const m of wal) {
-      switch (m.type) {
-        case 'pre-prepare':
-          this.signed.set(`pre-prepare:${m.view}:${m.height}`, toHex(this.crypto.hashHeader(m.block.header)));
-          maxView = Math.max(maxView, m.view);
-          break;
-        case 'prepare':
-        case 'commit':
-          this.signed.set(`${m.type}:${m.view}:${m.height}`, toHex(m.blockHash));
-          maxView = Math.max(maxView, m.view);
-          break;
-        case 'view-change':
-          if (m.validator === this.self && (this.ownViewChange === null || m.newView > this.ownViewChange.newView)) {
-            this.ownViewChange = m;
-          }
-          maxView = Math.max(maxView, m.newView);
-          break;
-        case 'new-view':
-          if (latestNewView === null || m.view > latestNewView.view) latestNewView = m;
-          maxView = Math.max(maxView, m.view);
-          break;
-        default:
-          break;
-      }
-    }
+    const replay = replayWal(wal, this.self, (h) => this.crypto.hashHeader(h));
+    for (const [key, hashHex] of replay.signed) this.signed.set(key, hashHex);
+    for (const m of replay.ownPrePrepares) if (m.height > this.committedTip.height) this.ownProposals.set(`${m.view}:${m.height}`, m.block);
+    this.ownViewChange = replay.ownViewChange;
+    const { maxView, latestNewView } = replay;
     if (latestNewView !== null && latestNewView.view === maxView) {
       if (checkNewView(this.set, latestNewView, primaryOf(latestNewView.view, this.n)) === undefined) {
         const plan = planNewView(latestNewView.viewChanges, this.config.genesisHash, (h) => this.crypto.hashHeader(h));
@@ -983,7 +934,7 @@ export class Replica {
     if (this.ownViewChange !== null && this.ownViewChange.newView === maxView) {
       this.currentView = maxView;
       this.viewChanging = true;
-      this.viewChanges.set(maxView, new Map([[this.self, this.ownViewChange]]));
+      this.viewChanges.add(this.ownViewChange);
       return;
     }
     if (maxView > 0) {
@@ -1009,7 +960,7 @@ export class Replica {
       if (h <= tip || h > tip + 2 * this.config.windowSize) this.fail(`slot ${h} outside (${tip}, ${tip + 2 * this.config.windowSize}]`);
     }
     for (const h of this.preparedCerts.keys()) if (h <= tip) this.fail(`prepared certificate at committed height ${h}`);
-    for (const h of this.synced.keys()) if (h <= tip) this.fail(`synced block at committed height ${h}`);
+    for (const h of this.catchUp.bufferedHeights) if (h <= tip) this.fail(`synced block at committed height ${h}`);
     if (!this.viewChanging && this.currentView > 0 && this.newView?.view !== this.currentView) {
       this.fail(`in view ${this.currentView} without its NEW-VIEW`);
     }
@@ -1019,7 +970,7 @@ export class Replica {
     if (this.blocks.size > 8 * this.config.windowSize + 2 * LIMITS.preparedPerViewChange) this.fail(`${this.blocks.size} block bodies held`);
     if (this.prepares.size > 4 * this.config.windowSize + 2) this.fail(`${this.prepares.size} prepare slots held`);
     if (this.commits.size > 6 * this.config.windowSize + 2) this.fail(`${this.commits.size} commit slots held`);
-    if (this.synced.size > MAX_SYNC_AHEAD) this.fail(`${this.synced.size} synced blocks held`);
+    if (this.catchUp.buffered > MAX_SYNC_AHEAD) this.fail(`${this.catchUp.buffered} synced blocks held`);
     if (this.stableCheckpoint.height > 0 && this.recentCommits.has(this.stableCheckpoint.height)) {
       if (this.recentCommits.get(this.stableCheckpoint.height) !== this.stableCheckpoint.hashHex) {
         this.fail(`stable checkpoint ${this.stableCheckpoint.height} disagrees with the committed block`);

@@ -36,8 +36,15 @@ export interface ReplicaConfig {
   readonly self: number;
   /** A CHECKPOINT is signed every this many heights. */
   readonly checkpointInterval: number;
-  /** At most this many heights proposed beyond the last committed one (pipelining). */
+  /** Messages are accepted for at most 2 x this many heights above the last committed one (the watermark window). */
   readonly windowSize: number;
+  /**
+   * The primary keeps at most this many of its proposals in flight (proposed, not yet
+   * committed). Small enough that txs arriving under load gather into larger blocks
+   * instead of a queue of one-tx blocks; at light load every tx is proposed at once.
+   * A proposer policy only: replicas do not check it. Capped at windowSize, its default.
+   */
+  readonly maxProposalsInFlight?: number;
   /** How long pending work may make no progress before a view change, in the first view. */
   readonly viewTimeoutMs: number;
   /** The cap of the exponential backoff across failed views. */
