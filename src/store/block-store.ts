@@ -1,19 +1,23 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { decodeBlock, decodeQuorumCertificate, encodeBlock, encodeQuorumCertificate } from '../codec/block.js';
-import type { Block, QuorumCertificate } from '../codec/types.js';
+import { blockHeaderSize, decodeBlock, decodeBlockHeader, decodeQuorumCertificate, encodeBlock, encodeQuorumCertificate } from '../codec/block.js';
+import { decodeTx } from '../codec/tx.js';
+import type { Block, BlockHeader, QuorumCertificate, Tx } from '../codec/types.js';
 import { bytesEqual, fromHex, makeVerifier, toHex, type Hash, type PublicKey, type Verifier } from '../crypto/index.js';
 import { hashBlockHeader, verifyQuorumCertificate } from '../ledger/block.js';
 import { genesisHash, genesisState, type Genesis } from '../ledger/genesis.js';
 import { SparseMerkleTree } from '../ledger/smt.js';
 import { LedgerState } from '../ledger/state.js';
-import { hashTx } from '../ledger/tx.js';
+import { hashTx, senderAddress, txSize } from '../ledger/tx.js';
 import { ioError, openDb, type StoreDb } from './db.js';
 import { StoreError } from './errors.js';
 import {
+  decodeSenderEntry,
   decodeTip,
   decodeTxLocation,
   encodeTip,
   encodeTxLocation,
+  encodeTxSpan,
   FORMAT_VERSION,
   META_FORMAT,
   META_GENESIS,
@@ -21,11 +25,13 @@ import {
   readU32,
   readU64,
   u32Bytes,
+  senderKey,
   u64Key,
+  type SenderTxRef,
   type TipRecord,
   type TxLocation,
 } from './layout.js';
-import { ConsensusWal, type Lifecycle } from './wal.js';
+import { FileWal } from './file-wal.js';
 
 export interface BlockStoreOptions {
   /** Checks certificate signatures; defaults to makeVerifier(genesis.chainId). */
@@ -37,6 +43,8 @@ export interface BlockStoreOptions {
    * without a store is refused with 'missing' and nothing is written on open.
    */
   readonly create?: boolean;
+  /** The consensus WAL directory, absolute or relative to the node home (default "wal"). */
+  readonly walDir?: string;
   /** fsync every block append (default true). */
   readonly sync?: boolean;
 }
@@ -55,6 +63,13 @@ export interface BlockRange {
   readonly from?: number;
   /** Last height, inclusive (default: the tip). */
   readonly to?: number;
+  /** Newest first (default false). */
+  readonly reverse?: boolean;
+}
+
+export interface StoredHeader {
+  readonly height: number;
+  readonly header: BlockHeader;
 }
 
 export interface StoredBlock {
@@ -75,6 +90,11 @@ interface TipState extends Tip {
  * from it, in one atomic batch; blocks, certificates and indexes are never rewritten or
  * deleted. Only the state entries change, since they are the current state by definition.
  */
+/** Shared state of a store's parts, so that all refuse work once the store is closed. */
+interface Lifecycle {
+  closed: boolean;
+}
+
 export class BlockStore {
   private current: TipState;
   /** Appends run one after another, each validated against the tip the previous left. */
@@ -84,7 +104,7 @@ export class BlockStore {
     private readonly db: StoreDb,
     readonly genesis: Genesis,
     readonly genesisHash: Hash,
-    readonly wal: ConsensusWal,
+    private readonly walLog: FileWal | undefined,
     tip: TipState,
     private readonly sync: boolean,
     private readonly lifecycle: Lifecycle,
@@ -108,13 +128,22 @@ export class BlockStore {
         tip = await checkTip(db, genesis, expectedGenesis, tip, options.verifier ?? makeVerifier(genesis.chainId), location);
       }
       const lifecycle: Lifecycle = { closed: false };
-      const wal = await ConsensusWal.open(db, lifecycle);
+      // The WAL lives beside the LevelDB, in HOME/wal, under the same lock. A read-only
+      // open (create: false) leaves a home without one untouched.
+      const walDir = resolve(home, options.walDir ?? 'wal');
+      const wal = (options.create ?? true) || existsSync(walDir) ? await FileWal.open(walDir) : undefined;
       return new BlockStore(db, genesis, expectedGenesis, wal, tip, options.sync ?? true, lifecycle);
     } catch (err) {
       // Release the LevelDB lock: a refused store must not stay locked by this process.
       await db.root.close().catch(() => {});
       throw err instanceof StoreError ? err : ioError(`store ${location} cannot be opened`, err);
     }
+  }
+
+  /** The consensus WAL (see file-wal.ts). */
+  get wal(): FileWal {
+    if (this.walLog === undefined) throw new StoreError('missing', 'this store was opened without a consensus WAL');
+    return this.walLog;
   }
 
   get closed(): boolean {
@@ -165,13 +194,21 @@ export class BlockStore {
     const { db } = this;
     const batch = db.root.batch();
     try {
-      batch.put(heightKey, encodeBlock(block), { sublevel: db.block });
+      const blockBytes = encodeBlock(block);
+      const headerBytes = blockHeaderSize(header);
+      batch.put(heightKey, blockBytes, { sublevel: db.block });
+      // The block's encoding starts with its header's.
+      batch.put(heightKey, blockBytes.slice(0, headerBytes), { sublevel: db.header });
       batch.put(heightKey, encodeQuorumCertificate(qc), { sublevel: db.cert });
       batch.put(blockHash, heightKey, { sublevel: db.blockHash });
       // A tx hash is unique on a chain (the sender's nonce is part of it and is never
-      // reused), so these index rows are new too.
+      // reused), so these index rows are new too. Txs follow the header and a u32 count.
+      let offset = headerBytes + 4;
       block.txs.forEach((tx, index) => {
+        const length = txSize(tx);
         batch.put(hashTx(tx), encodeTxLocation(header.height, index), { sublevel: db.tx });
+        batch.put(senderKey(fromHex(senderAddress(tx)), header.height, index), encodeTxSpan(offset, length), { sublevel: db.sender });
+        offset += length;
       });
       for (const [hexKey, value] of writes) {
         if (value === null) batch.del(fromHex(hexKey), { sublevel: db.state });
@@ -248,13 +285,81 @@ export class BlockStore {
     });
   }
 
-  /** Blocks in height order over [from, to] (clamped to what is stored). */
+  /** A stored block's header, without reading the block. */
+  async getHeader(height: number): Promise<BlockHeader | undefined> {
+    if (!isHeight(height)) return undefined;
+    const bytes = await this.read(`header ${height} cannot be read`, () => this.db.header.get(u64Key(height)));
+    return bytes === undefined ? undefined : decodeStored('header', height, bytes, decodeBlockHeader);
+  }
+
+  /** Headers over [from, to] (clamped to what is stored), in height order or newest first. */
+  async *iterateHeaders(range: BlockRange = {}): AsyncGenerator<StoredHeader> {
+    this.assertOpen();
+    const from = Math.max(1, range.from ?? 1);
+    const to = Math.min(range.to ?? this.current.height, this.current.height);
+    if (to < from) return;
+    const iterator = this.db.header.iterator({ gte: u64Key(from), lte: u64Key(to), reverse: range.reverse ?? false });
+    try {
+      for await (const [key, bytes] of iterator) {
+        const height = readU64(key, 0);
+        yield { height, header: decodeStored('header', height, bytes, decodeBlockHeader) };
+      }
+    } catch (err) {
+      throw this.failure('headers cannot be read', err);
+    } finally {
+      await iterator.close().catch(() => {});
+    }
+  }
+
+  /**
+   * The txs sent by `sender` (40 hex) in blocks [from, to] (clamped to what is stored), in
+   * chain order (height, then index in the block) or newest first: the sender index.
+   */
+  async *iterateSenderTxs(sender: string, range: BlockRange = {}): AsyncGenerator<SenderTxRef> {
+    this.assertOpen();
+    const from = Math.max(1, range.from ?? 1);
+    const to = Math.min(range.to ?? this.current.height, this.current.height);
+    if (to < from) return;
+    const address = fromHex(sender);
+    const iterator = this.db.sender.iterator({
+      gte: senderKey(address, from, 0),
+      lte: senderKey(address, to, 0xffff_ffff),
+      reverse: range.reverse ?? false,
+    });
+    try {
+      for await (const [key, value] of iterator) {
+        const ref = decodeSenderEntry(key, value);
+        if (ref === undefined) throw corrupt(`sender index entry of ${key.length} + ${value.length} bytes, not 32 + 8`);
+        yield ref;
+      }
+    } catch (err) {
+      throw this.failure('sender index cannot be read', err);
+    } finally {
+      await iterator.close().catch(() => {});
+    }
+  }
+
+  /** The txs that sender index entries point to, in the same order; each block row is read once. */
+  async getTxsByRef(refs: readonly SenderTxRef[]): Promise<Tx[]> {
+    const heights = [...new Set(refs.map((r) => r.height))];
+    const rows = await this.read('blocks cannot be read', () => this.db.block.getMany(heights.map(u64Key)));
+    const byHeight = new Map(heights.map((h, i) => [h, rows[i]]));
+    return refs.map((ref) => {
+      const row = byHeight.get(ref.height);
+      if (row === undefined) throw corrupt(`the sender index names block ${ref.height}, which is not stored`);
+      const decoded = ref.offset + ref.length <= row.length ? decodeTx(row.subarray(ref.offset, ref.offset + ref.length)) : undefined;
+      if (decoded === undefined || !decoded.ok) throw corrupt(`the sender index entry for block ${ref.height} tx ${ref.index} does not point at a tx`);
+      return decoded.value;
+    });
+  }
+
+  /** Blocks over [from, to] (clamped to what is stored), in height order or newest first. */
   async *iterateBlocks(range: BlockRange = {}): AsyncGenerator<StoredBlock> {
     this.assertOpen();
     const from = Math.max(1, range.from ?? 1);
     const to = Math.min(range.to ?? this.current.height, this.current.height);
     if (to < from) return;
-    const iterator = this.db.block.iterator({ gte: u64Key(from), lte: u64Key(to) });
+    const iterator = this.db.block.iterator({ gte: u64Key(from), lte: u64Key(to), reverse: range.reverse ?? false });
     try {
       for await (const [key, bytes] of iterator) {
         const height = readU64(key, 0);
@@ -300,6 +405,7 @@ export class BlockStore {
     this.lifecycle.closed = true;
     await this.appendQueue;
     try {
+      await this.walLog?.close();
       await this.db.root.close();
     } catch (err) {
       throw ioError('store cannot be closed', err);

@@ -14,7 +14,8 @@ export interface StoreDb {
   readonly blockHash: ByteLevel;
   readonly tx: ByteLevel;
   readonly state: ByteLevel;
-  readonly wal: ByteLevel;
+  readonly header: ByteLevel;
+  readonly sender: ByteLevel;
 }
 
 function openSublevel(root: Level<Uint8Array, Uint8Array>, name: string) {
@@ -56,7 +57,8 @@ export async function openDb(options: OpenDbOptions): Promise<StoreDb> {
     blockHash: openSublevel(root, SUBLEVELS.blockHash),
     tx: openSublevel(root, SUBLEVELS.tx),
     state: openSublevel(root, SUBLEVELS.state),
-    wal: openSublevel(root, SUBLEVELS.wal),
+    header: openSublevel(root, SUBLEVELS.header),
+    sender: openSublevel(root, SUBLEVELS.sender),
   };
 }
 

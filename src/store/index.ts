@@ -1,4 +1,4 @@
-export { BlockStore, type BlockRange, type BlockStoreOptions, type StateWrites, type StoredBlock, type Tip } from './block-store.js';
+export { BlockStore, type BlockRange, type BlockStoreOptions, type StateWrites, type StoredBlock, type StoredHeader, type Tip } from './block-store.js';
 export { StoreError, isStoreError, type StoreErrorCode } from './errors.js';
-export type { TxLocation } from './layout.js';
-export { ConsensusWal, type WalEntry } from './wal.js';
+export type { SenderTxRef, TxLocation } from './layout.js';
+export { FileWal, type WalEntry } from './file-wal.js';

@@ -7,25 +7,32 @@
  *   sublevel   key                          value
  *   meta       "format"                     u32 BE layout version (FORMAT_VERSION)
  *   meta       "genesis"                    32-byte genesis hash; a store serves one chain
- *   meta       "wal-floor"                  u64 BE: the WAL was truncated below this number
  *   meta       "tip"                        u64 BE height || 32-byte block hash (height 0 =
  *                                           nothing appended; the hash is then the genesis hash)
  *   block      u64 BE height                encodeBlock(block)
+ *   header     u64 BE height                encodeBlockHeader(header) (the block's, again:
+ *                                           header reads must not load whole blocks)
  *   cert       u64 BE height                encodeQuorumCertificate(qc)
  *   block-hash 32-byte block hash           u64 BE height
  *   tx         32-byte tx hash              u64 BE height || u32 BE index in the block
+ *   sender     20-byte sender address ||    u32 BE offset || u32 BE length: where the tx's
+ *              u64 BE height || u32 BE      encoding sits in the block row, so a tx is read
+ *              index in the block           without decoding its whole block
  *   state      state key bytes              state value bytes (the CURRENT state: genesis
  *                                           entries, then every block's writes applied)
- *   wal        u64 BE sequence number       one consensus WAL entry (opaque bytes)
+ *   (the consensus WAL is not in LevelDB: see file-wal.ts)
  *
  * Heights and sequence numbers are big-endian so that LevelDB's bytewise order is numeric
- * order and range iteration walks the chain. A block's row, certificate, both indexes,
- * its state writes and the new tip are written in one atomic batch, so a crash leaves
- * either all of a block or none of it.
+ * order and range iteration walks the chain (and a sender's txs, in chain order). A block's
+ * row, header, certificate, indexes, state writes and the new tip are written in one
+ * atomic batch, so a crash leaves either all of a block or none of it.
+ *
+ * Version 2 added the header and sender rows: a version 1 store lacks them for its blocks,
+ * so it is refused rather than answering searches with holes.
  */
 import type { Hash } from '../crypto/index.js';
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 export const SUBLEVELS = {
   meta: 'meta',
@@ -34,13 +41,13 @@ export const SUBLEVELS = {
   blockHash: 'block-hash',
   tx: 'tx',
   state: 'state',
-  wal: 'wal',
+  header: 'header',
+  sender: 'sender',
 } as const;
 
 export const META_FORMAT = new Uint8Array(Buffer.from('format'));
 export const META_GENESIS = new Uint8Array(Buffer.from('genesis'));
 export const META_TIP = new Uint8Array(Buffer.from('tip'));
-export const META_WAL_FLOOR = new Uint8Array(Buffer.from('wal-floor'));
 
 /** u64 big-endian; `n` must be a safe non-negative integer. */
 export function u64Key(n: number): Uint8Array {
@@ -113,4 +120,37 @@ export function encodeTxLocation(height: number, index: number): Uint8Array {
 export function decodeTxLocation(bytes: Uint8Array): TxLocation | undefined {
   if (bytes.length !== 12) return undefined;
   return { height: readU64(bytes, 0), index: readU32(bytes, 8) };
+}
+
+/** Bytes of a sender index key: address || height || index. */
+export const SENDER_KEY_BYTES = 20 + 8 + 4;
+
+/** The sender index key of (sender, height, index); `sender` is the address's 20 bytes. */
+export function senderKey(sender: Uint8Array, height: number, index: number): Uint8Array {
+  const out = new Uint8Array(SENDER_KEY_BYTES);
+  out.set(sender, 0);
+  writeU64(out, 20, height);
+  writeU32(out, 28, index);
+  return out;
+}
+
+/** Where a tx sits, from the sender index: its block, its index there, and its bytes in the block row. */
+export interface SenderTxRef {
+  readonly height: number;
+  readonly index: number;
+  /** Byte offset of the tx's encoding in the stored block. */
+  readonly offset: number;
+  readonly length: number;
+}
+
+export function encodeTxSpan(offset: number, length: number): Uint8Array {
+  const out = new Uint8Array(8);
+  writeU32(out, 0, offset);
+  writeU32(out, 4, length);
+  return out;
+}
+
+export function decodeSenderEntry(key: Uint8Array, value: Uint8Array): SenderTxRef | undefined {
+  if (key.length !== SENDER_KEY_BYTES || value.length !== 8) return undefined;
+  return { height: readU64(key, 20), index: readU32(key, 28), offset: readU32(value, 0), length: readU32(value, 4) };
 }
