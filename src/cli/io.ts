@@ -9,13 +9,37 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly cwd: string;
+  /** Environment variables the command may read (default: none). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Whether stderr is a terminal (progress bars are drawn only there). Default false. */
+  readonly stderrIsTTY?: boolean;
+  /**
+   * Aborted when the user asks a long-running command (ledgerctl watch) to stop: Ctrl-C.
+   * Commands that run until stopped end cleanly on it; absent, they run until they fail.
+   */
+  readonly interrupt?: AbortSignal;
 }
 
 export function processIo(): CliIo {
+  let interrupt: AbortController | undefined;
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     cwd: process.cwd(),
+    env: process.env,
+    stderrIsTTY: process.stderr.isTTY === true,
+    // Ctrl-C is caught only once a command asks for this signal: every other command
+    // keeps the default (the process dies at once).
+    get interrupt(): AbortSignal {
+      if (interrupt === undefined) {
+        const controller = new AbortController();
+        interrupt = controller;
+        const stop = () => controller.abort();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }
+      return interrupt.signal;
+    },
   };
 }
 

@@ -6,64 +6,106 @@
 import { Command, Option } from 'commander';
 import { loadKeyFile } from '../crypto/index.js';
 import { LedgerNode } from '../node/node.js';
-import { LOG_LEVELS, loadNodeConfig, resolveConfigPaths, type LogLevel, type NodeConfig } from '../node/config.js';
+import { BYZANTINE_ENV, byzantineFor, byzantineWarning, parseByzantineMode, type ByzantineMode } from '../node/byzantine.js';
+import {
+  applyConfigOverrides,
+  describeConfig,
+  loadNodeConfig,
+  resolveConfigPaths,
+  unknownEnvVars,
+  type ConfigFlags,
+} from '../node/config.js';
 import { createLogger } from '../node/logger.js';
 import { BlockStore } from '../store/index.js';
 import { readGenesis } from './commands/verify.js';
-import { CliError, EXIT_OK, formatCliError } from './errors.js';
+import { CliError, EXIT_OK, formatCliError, usageError } from './errors.js';
 import { cliPath, processIo, type CliIo } from './io.js';
 
-interface StartOptions {
-  readonly home: string;
-  readonly logLevel?: LogLevel;
-  readonly p2p?: string;
-  readonly rpc?: string;
-}
+type StartOptions = ConfigFlags & { readonly home: string; readonly unsafeByzantine?: string };
 
-/** Starts a node and returns it (the caller owns signals and exit). */
-export async function startNode(io: CliIo, options: StartOptions): Promise<LedgerNode> {
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Starts a node and returns it (the caller owns signals and exit). The config is
+ * HOME/config.json, then LEDGER_* environment variables, then flags (highest).
+ */
+export async function startNode(io: CliIo, options: StartOptions, env: Env = process.env): Promise<LedgerNode> {
+  let byzantine: ByzantineMode | undefined;
+  if (options.unsafeByzantine !== undefined) {
+    const parsed = parseByzantineMode(options.unsafeByzantine, env);
+    if (!parsed.ok) throw usageError(parsed.error.message);
+    byzantine = parsed.value;
+  }
   const home = cliPath(io, options.home);
   const loaded = await loadNodeConfig(home);
   if (!loaded.ok) throw new CliError(loaded.error.message);
-  const config: NodeConfig = {
-    ...loaded.value,
-    ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
-    ...(options.p2p !== undefined ? { p2pListen: options.p2p } : {}),
-    ...(options.rpc !== undefined ? { rpcListen: options.rpc } : {}),
-  };
+  // Commander names each option after its field (--rpc-listen -> rpcListen); --home is not a field.
+  const resolved = applyConfigOverrides(loaded.value, { env, flags: options });
+  if (!resolved.ok) throw usageError(resolved.error.message);
+  const config = resolved.value;
   const paths = resolveConfigPaths(home, config);
   const logger = createLogger(config.logLevel, { node: config.moniker });
+  for (const name of unknownEnvVars(env)) if (name !== BYZANTINE_ENV) logger.warn({ variable: name }, 'ignoring an unknown LEDGER_ environment variable (not a config field)');
   const genesis = await readGenesis(paths.genesisFile);
   const key = await loadKeyFile(paths.keyFile);
   for (const warning of key.warnings) logger.warn({ keyFile: paths.keyFile }, warning);
   // The home is named as the user gave it, so an 'in-use' refusal reads back their path.
   const store = await BlockStore.open(options.home, genesis, { dataDir: paths.dataDir });
+  const unsafe = byzantine !== undefined ? byzantineFor(byzantine, key.keyPair, genesis) : undefined;
+  if (byzantine !== undefined) {
+    io.stderr(byzantineWarning(byzantine));
+    logger.warn({ mode: byzantine }, 'UNSAFE: Byzantine test mode: this validator attacks its own network');
+  }
   try {
-    return await LedgerNode.start({ config, genesis, keyPair: key.keyPair, store, logger });
+    return await LedgerNode.start({ config, genesis, keyPair: key.keyPair, store, logger, ...(unsafe !== undefined ? { byzantine: unsafe } : {}) });
   } catch (err) {
     await store.close().catch(() => {});
     throw err;
   }
 }
 
-export function buildLedgerNode(io: CliIo, onStarted: (node: LedgerNode) => Promise<void>): Command {
+/** Short flags kept from before every field had its own (--p2p-listen, --rpc-listen). */
+const FLAG_ALIASES: Partial<Record<string, string>> = { p2pListen: '--p2p', rpcListen: '--rpc' };
+
+/** One option per config field, described from the config's own docs. */
+function configOptions(): Option[] {
+  const options: Option[] = [];
+  for (const doc of describeConfig()) {
+    const help = `${doc.description} (${doc.type}; env ${doc.env}; config.json "${doc.field}"; default ${JSON.stringify(doc.default)})`;
+    if (doc.type === 'boolean') {
+      options.push(new Option(doc.flag, help));
+      options.push(new Option(`--no-${doc.flag.slice(2)}`, `turn ${doc.field} off`));
+      continue;
+    }
+    const alias = FLAG_ALIASES[doc.field];
+    const valueName = doc.type.startsWith('integer') ? 'n' : doc.type;
+    options.push(new Option(`${alias !== undefined ? `${alias}, ` : ''}${doc.flag} <${valueName}>`, help));
+  }
+  return options;
+}
+
+export function buildLedgerNode(io: CliIo, onStarted: (node: LedgerNode) => Promise<void>, env: Env = process.env): Command {
   const program = new Command('ledger-node')
     .description('run a validator of a permissioned BFT ledger')
     .exitOverride()
     .configureOutput({ writeOut: (t) => io.stdout(t), writeErr: (t) => io.stderr(t), outputError: () => {} });
-  program
+  const start = program
     .command('start')
-    .description('start the validator whose home (config.json, key, genesis, data) is DIR')
-    .requiredOption('--home <dir>', 'node home directory (made by `ledgerctl testnet init`)')
-    .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]))
-    .option('--p2p <multiaddr>', 'override the p2p listen address from config.json')
-    .option('--rpc <host:port>', 'override the JSON-RPC listen address from config.json')
-    .action(async (opts: StartOptions) => {
-      const node = await startNode(io, opts);
-      const rpc = node.rpcAddress;
-      io.stderr(`ledger-node: validator running; JSON-RPC on http://${rpc.host}:${rpc.port}\n`);
-      await onStarted(node);
-    });
+    .description(
+      'start the validator whose home (config.json, key, genesis, data) is DIR. Every config.json field can be overridden ' +
+        'by its LEDGER_* environment variable and by its flag; precedence: flag > environment > config.json > default.',
+    )
+    .requiredOption('--home <dir>', 'node home directory (made by `ledgerctl testnet init`)');
+  for (const option of configOptions()) start.addOption(option);
+  start.addOption(
+    new Option('--unsafe-byzantine <mode>', `TESTS ONLY: misbehave on the wire (needs ${BYZANTINE_ENV}=1)`).hideHelp(),
+  );
+  start.action(async (opts: StartOptions) => {
+    const node = await startNode(io, opts, env);
+    const rpc = node.rpcAddress;
+    io.stderr(`ledger-node: validator running; JSON-RPC on http://${rpc.host}:${rpc.port}\n`);
+    await onStarted(node);
+  });
   return program;
 }
 

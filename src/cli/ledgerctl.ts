@@ -5,15 +5,17 @@
  */
 import { Command } from 'commander';
 import { registerKeysCommands } from './commands/keys.js';
+import { registerReadCommands } from './commands/reads.js';
 import { registerTestnetCommands } from './commands/testnet.js';
 import { registerTxCommands } from './commands/tx.js';
 import { registerVerifyCommand } from './commands/verify.js';
+import { registerWatchCommand } from './commands/watch.js';
 import { EXIT_OK, formatCliError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 
 export function buildLedgerctl(io: CliIo): Command {
   const program = new Command('ledgerctl')
-    .description('operate a ledger network: keys, devnet setup, transactions, status, chain verification')
+    .description('operate a ledger network: keys, devnet setup, transactions, reads (verified against genesis with --verify), watch, chain verification')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout(text),
@@ -21,11 +23,16 @@ export function buildLedgerctl(io: CliIo): Command {
       // Commander's own error lines are dropped: formatCliError prints every error once.
       outputError: () => {},
     })
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    // Options belong to the command they follow: `tx` has options of its own (for `tx HASH`)
+    // that must not swallow those of `tx transfer`.
+    .enablePositionalOptions();
   registerKeysCommands(program, io);
   registerTestnetCommands(program, io);
   registerVerifyCommand(program, io);
   registerTxCommands(program, io);
+  registerReadCommands(program, io);
+  registerWatchCommand(program, io);
   return program;
 }
 

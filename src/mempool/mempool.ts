@@ -129,6 +129,17 @@ export class Mempool {
     return this.byHash.get(typeof hash === 'string' ? hash : toHex(hash))?.tx;
   }
 
+  /** The first `limit` pending txs in arrival order, with their hashes (for listings: O(limit)). */
+  pending(limit: number): { readonly tx: Tx; readonly hash: Hash }[] {
+    const out: { tx: Tx; hash: Hash }[] = [];
+    if (limit <= 0) return out;
+    for (const entry of this.byHash.values()) {
+      out.push({ tx: entry.tx, hash: entry.hash });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
   /**
    * The verdict cache: true when the tx with this hash passed admission here, signature
    * included. A hash covers the whole signed encoding, so a match is the same tx.

@@ -71,6 +71,15 @@ export class FrameDecoder {
     return this.#headerFill + this.#bodyFill;
   }
 
+  /**
+   * Whether the input so far ends inside a frame: a partial prefix, or a prefix whose body
+   * has not fully arrived. Unlike `bufferedBytes > 0`, this also catches a stream that ends
+   * right after a whole prefix (the prefix is consumed, not held), which is a cut frame too.
+   */
+  get inFrame(): boolean {
+    return this.#headerFill > 0 || this.#expected >= 0;
+  }
+
   /** The error that stopped this decoder, if any; a failed decoder accepts nothing more. */
   get error(): FrameError | undefined {
     return this.#error;

@@ -17,6 +17,13 @@ export interface AdmissionPolicy {
    * a ban takes effect for dials in both directions without rebuilding the gater.
    */
   readonly isBlocked?: (peerId: string) => boolean;
+  /**
+   * Whether an admitted peer already holds as many connections as it may: a further
+   * inbound one is refused once its identity is known. Without this, one validator's key
+   * could open dozens of connections, each with its own stream allowance (and so its own
+   * share of our buffers), and push libp2p towards pruning honest peers' connections.
+   */
+  readonly atConnectionLimit?: (peerId: string) => boolean;
 }
 
 export function admissionGater(policy: AdmissionPolicy): ConnectionGater {
@@ -24,6 +31,7 @@ export function admissionGater(policy: AdmissionPolicy): ConnectionGater {
     const id = peer.toString();
     return !policy.admitted.has(id) || policy.isBlocked?.(id) === true;
   };
+  const denyInbound = (peer: PeerId): boolean => deny(peer) || policy.atConnectionLimit?.(peer.toString()) === true;
   return {
     denyDialPeer: deny,
     // Every address we dial carries /p2p/<id>; one without it could reach anyone.
@@ -32,9 +40,9 @@ export function admissionGater(policy: AdmissionPolicy): ConnectionGater {
       return id === undefined || !policy.admitted.has(id) || policy.isBlocked?.(id) === true;
     },
     denyOutboundConnection: deny,
-    denyInboundEncryptedConnection: deny,
+    denyInboundEncryptedConnection: denyInbound,
     denyOutboundEncryptedConnection: deny,
-    denyInboundUpgradedConnection: deny,
+    denyInboundUpgradedConnection: denyInbound,
     denyOutboundUpgradedConnection: deny,
     // We never relay, and never accept relayed connections.
     denyInboundRelayReservation: () => true,

@@ -18,7 +18,7 @@ import { createLibp2p } from 'libp2p';
 import { backoffDelay, DEFAULT_REDIAL_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { OutboundChannel } from './channel.js';
 import { NetError } from './errors.js';
-import { encodeFrame, FrameDecoder } from './framing.js';
+import { encodeFrame } from './framing.js';
 import { admissionGater } from './gater.js';
 import { libp2pPrivateKey } from './identity.js';
 import {
@@ -34,6 +34,8 @@ import {
   type SyncServer,
 } from './options.js';
 import { DEFAULT_PENALTY_POLICY, PenaltyBox } from './penalties.js';
+import { readInbound } from './inbound.js';
+import { DEFAULT_CONSENSUS_BUDGET, InboundBudget, type RateBudget } from './rate.js';
 import { PeerTable, type PeerEntry } from './peers.js';
 import {
   boundedPrefix,
@@ -54,6 +56,11 @@ export type { MessageHandler, NetLogger, P2PNetworkOptions, PeerEventHandler, Pe
 
 /** Streams per connection per protocol; one is normal, more covers a reopen in flight. */
 const MAX_ONE_WAY_STREAMS = 2;
+/**
+ * Open connections one peer may hold to us. One is normal; simultaneous dials and a
+ * reconnect while a dead connection awaits its ping timeout make two or three.
+ */
+export const MAX_CONNECTIONS_PER_PEER = 3;
 const MAX_SYNC_STREAMS = 4;
 /**
  * A connection that lasted this long resets the redial backoff. One that dies sooner does
@@ -69,6 +76,8 @@ const STREAM_REOPEN_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
 interface PeerSlot {
   readonly entry: PeerEntry;
   readonly consensus: OutboundChannel | undefined;
+  /** What the peer may send us on consensus streams (all of them together). */
+  readonly consensusBudget: InboundBudget | undefined;
   readonly tx: OutboundChannel;
   connected: boolean;
   dialing: boolean;
@@ -93,6 +102,8 @@ export class P2PNetwork {
   readonly #syncLimits: SyncLimits;
   readonly #syncTimeoutMs: number;
   readonly #syncServeTimeoutMs: number;
+  readonly #frameTimeoutMs: number;
+  readonly #consensusBudget: RateBudget;
   readonly #redial: BackoffPolicy;
   readonly #random: () => number;
   readonly #now: () => number;
@@ -122,6 +133,8 @@ export class P2PNetwork {
     };
     this.#syncTimeoutMs = options.syncTimeoutMs ?? DEFAULTS.syncTimeoutMs;
     this.#syncServeTimeoutMs = options.syncServeTimeoutMs ?? DEFAULTS.syncServeTimeoutMs;
+    this.#frameTimeoutMs = options.frameTimeoutMs ?? DEFAULTS.frameTimeoutMs;
+    this.#consensusBudget = { ...DEFAULT_CONSENSUS_BUDGET, ...options.consensusBudget };
     this.#redial = options.redialBackoff ?? DEFAULT_REDIAL_BACKOFF;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
@@ -140,7 +153,8 @@ export class P2PNetwork {
         });
       // Consensus runs between validators only; observers get txs and sync.
       const consensus = entry.role === 'validator' && this.#isValidatorSelf() ? channel(CONSENSUS_PROTOCOL) : undefined;
-      return { entry, consensus, tx: channel(TX_PROTOCOL), connected: false, dialing: false, dialAttempt: 0, dialTimer: undefined, connectedAt: 0 };
+      const consensusBudget = consensus === undefined ? undefined : new InboundBudget(this.#consensusBudget, this.#now);
+      return { entry, consensus, consensusBudget, tx: channel(TX_PROTOCOL), connected: false, dialing: false, dialAttempt: 0, dialTimer: undefined, connectedAt: 0 };
     });
   }
 
@@ -159,6 +173,8 @@ export class P2PNetwork {
     checkOptions(options);
     const penalties = new PenaltyBox({ ...DEFAULT_PENALTY_POLICY, ...options.penalties }, options.now ?? Date.now);
     const pingIntervalMs = options.pingIntervalMs ?? DEFAULTS.pingIntervalMs;
+    // The gater is built before the node it guards; it counts connections through this.
+    let built: Libp2p | undefined;
     const node = await createLibp2p({
       privateKey,
       start: false,
@@ -171,6 +187,11 @@ export class P2PNetwork {
         isBlocked: (id) => {
           const entry = table.byId(id);
           return entry !== undefined && penalties.isBanned(entry.index);
+        },
+        atConnectionLimit: (id) => {
+          const entry = table.byId(id);
+          if (entry === undefined || built === undefined) return false;
+          return built.getConnections(entry.peerId).filter((c) => c.status === 'open').length >= MAX_CONNECTIONS_PER_PEER;
         },
       }),
       connectionManager: {
@@ -187,6 +208,7 @@ export class P2PNetwork {
           ? { enabled: true, pingInterval: pingIntervalMs, pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } }
           : { enabled: false },
     });
+    built = node;
     return new P2PNetwork(node, table, options, penalties);
   }
 
@@ -240,7 +262,13 @@ export class P2PNetwork {
       slot.consensus?.close();
       slot.tx.close();
     }
-    if (wasRunning) await this.#node.stop();
+    if (wasRunning) {
+      // A graceful close waits for the other end, which is often shutting down as well
+      // (a whole network restarting): up to ~10 s per stop. Nothing in flight matters at
+      // this point (votes are in the WAL, blocks are certified), so cut the connections.
+      for (const connection of this.#node.getConnections()) connection.abort(new Error('node stopping'));
+      await this.#node.stop();
+    }
   }
 
   listenAddresses(): string[] {
@@ -442,26 +470,23 @@ export class P2PNetwork {
     // fully closed as soon as the peer closes its side.
     stream.close().catch(() => undefined);
     // A tx frame is far smaller than a consensus frame: a peer can make us hold at most
-    // one partial frame per stream, so this bounds what tx streams can pin.
-    const decoder = new FrameDecoder(consensus ? this.#maxFrameBytes : this.#maxTxBytes);
-    let dropped = false;
-    const deliver = (frame: Uint8Array): void => {
-      const handler = consensus ? this.#onConsensus : this.#onTx;
-      if (handler === undefined) return;
-      try {
-        handler(peer, frame);
-      } catch (err) {
-        this.#log.error({ peer, protocol, err }, 'net: message handler threw');
-      }
-    };
-    stream.addEventListener('message', (evt) => {
-      if (dropped) return;
-      const error = decoder.push(evt.data, deliver);
-      if (error !== undefined) {
-        dropped = true;
-        this.penalize(peer, `${protocol}: ${error.message}`);
-        stream.abort(new Error(`bad frame: ${error.message}`));
-      }
+    // one partial frame per stream, so this bounds what tx streams can pin. Consensus
+    // frames cost a decode and usually a signature check each, so they are rate limited
+    // too; tx gossip has its own defence (bad txs are penalized, the mempool is bounded).
+    readInbound(stream, {
+      maxFrameBytes: consensus ? this.#maxFrameBytes : this.#maxTxBytes,
+      frameTimeoutMs: this.#frameTimeoutMs,
+      ...(consensus && slot.consensusBudget !== undefined ? { budget: slot.consensusBudget } : {}),
+      onFrame: (frame) => {
+        const handler = consensus ? this.#onConsensus : this.#onTx;
+        if (handler === undefined) return;
+        try {
+          handler(peer, frame);
+        } catch (err) {
+          this.#log.error({ peer, protocol, err }, 'net: message handler threw');
+        }
+      },
+      onViolation: (reason) => this.penalize(peer, `${protocol}: ${reason}`),
     });
   }
 

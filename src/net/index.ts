@@ -6,5 +6,6 @@ export * from './host.js';
 export * from './identity.js';
 export type { PeerEntry, PeerRole, ValidatorEndpoint } from './peers.js';
 export type { PenaltyPolicy } from './penalties.js';
+export { DEFAULT_CONSENSUS_BUDGET, type RateBudget } from './rate.js';
 export type { ChannelStats } from './channel.js';
 export { decodeSyncRequest, encodeSyncRequest, SYNC_REQUEST_BYTES, type SyncRequest } from './sync.js';

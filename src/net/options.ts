@@ -7,6 +7,7 @@ import type { BackoffPolicy } from './backoff.js';
 import type { ChannelStats } from './channel.js';
 import { NetError } from './errors.js';
 import type { PenaltyPolicy } from './penalties.js';
+import { checkBudget, DEFAULT_CONSENSUS_BUDGET, type RateBudget } from './rate.js';
 import type { ValidatorEndpoint } from './peers.js';
 import type { SyncRequest } from './sync.js';
 
@@ -58,6 +59,19 @@ export interface P2PNetworkOptions {
   readonly prologue?: Uint8Array;
   /** libp2p's connection monitor pings every connection this often; 0 turns it off (default 10 s). */
   readonly pingIntervalMs?: number;
+  /**
+   * How long an inbound one-way stream may sit inside one frame — from the end of the
+   * previous frame until this one completes — before it is dropped and the peer penalized
+   * (default 30 s). A slowloris peer that trickles a frame's bytes and never finishes it
+   * would otherwise hold up to maxFrameBytes of ours per stream for as long as it liked.
+   * Generous on purpose: a maximal block must cross the slowest honest link within it.
+   */
+  readonly frameTimeoutMs?: number;
+  /**
+   * What one peer's consensus stream may send us per second before we stop reading it for
+   * a while (rate.ts; default DEFAULT_CONSENSUS_BUDGET: 1,000 frames and 32 MiB per second).
+   */
+  readonly consensusBudget?: Partial<RateBudget>;
 }
 
 export interface PeerStats {
@@ -92,6 +106,7 @@ export const DEFAULTS = {
   syncTimeoutMs: 10_000,
   syncServeTimeoutMs: 30_000,
   pingIntervalMs: 10_000,
+  frameTimeoutMs: 30_000,
 };
 export const SILENT_LOGGER: NetLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -114,6 +129,12 @@ export function checkOptions(options: P2PNetworkOptions): void {
   positive('syncMaxBytes', options.syncMaxBytes);
   positive('syncTimeoutMs', options.syncTimeoutMs);
   positive('syncServeTimeoutMs', options.syncServeTimeoutMs);
+  positive('frameTimeoutMs', options.frameTimeoutMs);
+  try {
+    checkBudget({ ...DEFAULT_CONSENSUS_BUDGET, ...options.consensusBudget });
+  } catch (cause) {
+    throw new NetError('bad-options', `consensusBudget: ${(cause as Error).message}`, { cause });
+  }
   if (options.pingIntervalMs !== undefined && (!Number.isSafeInteger(options.pingIntervalMs) || options.pingIntervalMs < 0)) {
     throw new NetError('bad-options', `pingIntervalMs must be a non-negative integer, got ${options.pingIntervalMs}`);
   }

@@ -123,7 +123,7 @@ export function exchangeSync(
     // the flag is processed.
     const onEnd = (): void => {
       queueMicrotask(() => {
-        if (decoder.bufferedBytes > 0) fail({ code: 'bad-frame', message: 'response ends inside a frame' });
+        if (decoder.inFrame) fail({ code: 'bad-frame', message: 'response ends inside a frame' });
         else finish(ok(items));
       });
     };
@@ -180,7 +180,7 @@ export function readSyncRequest(stream: Stream, signal: AbortSignal): Promise<Re
       if (error !== undefined) finish(err(error.message));
       else if (request !== undefined) {
         // Anything after the one request frame is garbage.
-        finish(frames > 1 || decoder.bufferedBytes > 0 ? err('bytes after the request') : decodeSyncRequest(request));
+        finish(frames > 1 || decoder.inFrame ? err('bytes after the request') : decodeSyncRequest(request));
       }
     };
     const onClose = (): void => finish(undefined);

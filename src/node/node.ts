@@ -18,18 +18,22 @@ import { bytesEqual, toHex } from '../crypto/bytes.js';
 import { sign, verify, type Hash, type KeyPair } from '../crypto/index.js';
 import { makeVerifier } from '../crypto/domain.js';
 import { computeTxRoot, hashBlockHeader } from '../ledger/block.js';
-import { executionContext } from '../ledger/execute.js';
+import { executionContext, type Receipt } from '../ledger/execute.js';
 import { genesisHash, type Genesis } from '../ledger/genesis.js';
+import type { LedgerState } from '../ledger/state.js';
 import { hashTx } from '../ledger/tx.js';
 import { Mempool } from '../mempool/index.js';
 import { P2PNetwork } from '../net/index.js';
-import type { AccountView, NodeApi, NodeHealth, NodeStatus } from '../rpc/api.js';
+import type { ChainQueries, NodeApi, NodeHealth, NodeStatus } from '../rpc/api.js';
 import { RpcServer } from '../rpc/server.js';
 import type { BlockStore } from '../store/index.js';
 import type { NodeConfig } from './config.js';
 import { parseHostPort } from './config.js';
 import { SpeculativeExecutor } from './executor.js';
+import { NodeMetrics } from './metrics.js';
+import { NodeQueries } from './queries.js';
 import type { Logger } from './logger.js';
+import type { ByzantineTransformer } from './byzantine.js';
 import { decodeSyncItem, encodeSyncItem } from './sync-item.js';
 
 export interface NodeOptions {
@@ -42,11 +46,26 @@ export interface NodeOptions {
   readonly tickMs?: number;
   /** Wall clock; injected for tests. */
   readonly clock?: () => number;
+  /** TESTS ONLY (--unsafe-byzantine): rewrites each turn's effects before they are carried out. */
+  readonly byzantine?: ByzantineTransformer;
 }
 
 const SYNC_BATCH = 64;
+const PROPOSALS_IN_FLIGHT = 3;
 const MAX_EVIDENCE = 1024;
 const MAX_WAITERS = 100_000;
+
+/** What a commit listener hears: the block, its hash and certificate, and the txs' receipts. */
+export interface CommittedBlock {
+  readonly block: Block;
+  readonly hash: Hash;
+  readonly certificate: QuorumCertificate;
+  readonly receipts: readonly Receipt[];
+  /** The state after the block (its root is the header's stateRoot). */
+  readonly state: LedgerState;
+}
+
+export type CommitListener = (committed: CommittedBlock) => void;
 
 interface Waiter {
   resolve: (location: { height: number; index: number } | undefined) => void;
@@ -57,8 +76,11 @@ export class LedgerNode implements NodeApi {
   private readonly replica: Replica;
   private readonly executor: SpeculativeExecutor;
   private readonly mempool: Mempool;
+  /** Prometheus metrics (served at /metrics when config.metrics is on). */
+  readonly metrics: NodeMetrics;
   private network!: P2PNetwork;
   private rpc!: RpcServer;
+  private queries!: NodeQueries;
   private readonly self: number;
   private readonly chainId: string;
   private readonly clock: () => number;
@@ -70,8 +92,11 @@ export class LedgerNode implements NodeApi {
   private ticker: NodeJS.Timeout | undefined;
   private stopping = false;
   private fatal: Error | null = null;
+  /** The latest store append (they complete in height order). */
+  private appended: Promise<void> = Promise.resolve();
 
   private readonly waiters = new Map<string, Waiter[]>();
+  private readonly commitListeners = new Set<CommitListener>();
   private readonly evidence: Evidence[] = [];
   private syncPeer = 0;
   private lastCommitAt: number;
@@ -86,11 +111,21 @@ export class LedgerNode implements NodeApi {
     const { genesis, keyPair } = options;
     this.chainId = genesis.chainId;
     this.clock = options.clock ?? Date.now;
+    this.metrics = new NodeMetrics({
+      processMetrics: options.config.metrics,
+      probe: {
+        height: () => this.executor.committedHeight,
+        view: () => this.replica.view,
+        mempool: () => ({ txs: this.mempool.size, bytes: this.mempool.bytes }),
+        peers: () => this.network.connectedPeers().length,
+        websocket: () => this.rpc.websocketStats(),
+      },
+    });
     this.lastCommitAt = this.clock();
     this.self = genesis.validators.findIndex((v) => bytesEqual(v.publicKey, keyPair.publicKey));
     if (this.self < 0) throw new Error('this node key is not a validator in genesis (observer nodes are not supported yet)');
 
-    const verifier = makeVerifier(genesis.chainId);
+    const verifier = this.metrics.countingVerifier(makeVerifier(genesis.chainId));
     this.mempool = new Mempool(
       { chainId: genesis.chainId, verifier, maxTxs: 200_000, maxBytes: 256 * 1024 * 1024, nonceWindow: 1024 },
       state,
@@ -100,7 +135,7 @@ export class LedgerNode implements NodeApi {
 
     const crypto: ConsensusCrypto = {
       sign: (kind, payload) => sign(keyPair, kind, genesis.chainId, payload),
-      verify: (publicKey, kind, payload, signature) => verify(publicKey, kind, genesis.chainId, payload, signature),
+      verify: (publicKey, kind, payload, signature) => this.metrics.verified(kind, verify(publicKey, kind, genesis.chainId, payload, signature)),
       hashHeader: hashBlockHeader,
       bodyMatchesHeader: (block) => block.txs.length === block.header.txCount && bytesEqual(computeTxRoot(block.txs), block.header.txRoot),
     };
@@ -113,6 +148,9 @@ export class LedgerNode implements NodeApi {
         self: this.self,
         checkpointInterval: params.checkpointInterval,
         windowSize: params.windowSize,
+        // A few proposals in flight keep the pipeline busy; more would only split the
+        // load into many small blocks, each paying a full round of votes and fsyncs.
+        maxProposalsInFlight: PROPOSALS_IN_FLIGHT,
         viewTimeoutMs: params.viewTimeoutMs,
         maxViewTimeoutMs: params.maxViewTimeoutMs,
         retransmitMs: Math.max(200, Math.floor(params.viewTimeoutMs / 2)),
@@ -176,9 +214,46 @@ export class LedgerNode implements NodeApi {
     this.network.serveSync((from, request) => this.serveSync(from, request));
     await this.network.start();
 
+    // Nothing has committed yet: the executor is at the store tip.
+    this.queries = new NodeQueries({
+      store: this.options.store,
+      genesis,
+      mempool: this.mempool,
+      network: this.network,
+      self: this.self,
+      committed: { height: this.executor.committedHeight, state: this.executor.committedState },
+      evidence: () => this.evidence,
+    });
+    this.onCommit((committed) => this.queries.onCommitted(committed));
+
     const listen = parseHostPort(config.rpcListen);
     if (listen === undefined) throw new Error(`rpc listen address ${config.rpcListen} is not host:port`);
-    this.rpc = new RpcServer({ host: listen.host, port: listen.port, logger: logger.child({ module: 'rpc' }) }, this);
+    this.rpc = new RpcServer(
+      {
+        host: listen.host,
+        port: listen.port,
+        maxBodyBytes: config.rpcMaxBodyBytes,
+        maxConnections: config.rpcMaxConnections,
+        maxBatch: config.rpcMaxBatch,
+        requestTimeoutMs: config.rpcRequestTimeoutMs,
+        authToken: config.rpcAuthToken,
+        logger: logger.child({ module: 'rpc' }),
+        observer: this.metrics,
+        ...(config.metrics ? { metrics: this.metrics } : {}),
+        ...(config.wsMaxConnections > 0
+          ? {
+              websocket: {
+                maxConnections: config.wsMaxConnections,
+                maxSubscriptions: config.wsMaxSubscriptions,
+                maxMessageBytes: config.wsMaxMessageBytes,
+                maxBufferedBytes: config.wsMaxBufferedBytes,
+              },
+              events: { subscribeCommits: (listener) => this.onCommit(listener) },
+            }
+          : {}),
+      },
+      this,
+    );
     await this.rpc.start();
 
     const tickMs = this.options.tickMs ?? 20;
@@ -193,6 +268,7 @@ export class LedgerNode implements NodeApi {
     if (this.ticker !== undefined) clearInterval(this.ticker);
     await this.rpc?.stop().catch(() => {});
     await this.draining?.catch(() => {});
+    await this.appended;
     for (const [, list] of this.waiters) for (const w of list) {
       clearTimeout(w.timer);
       w.resolve(undefined);
@@ -262,9 +338,13 @@ export class LedgerNode implements NodeApi {
   // ------------------------------------------------------------------------------------
   // The loop
 
+  /**
+   * One turn, then the next is scheduled as a new macrotask: network, RPC and timers get
+   * their turn in between, so no chain of events and effects can starve them.
+   */
   private async drain(): Promise<void> {
     try {
-      while ((this.inbox.length > 0 || this.mempoolDirty) && this.fatal === null) {
+      if ((this.inbox.length > 0 || this.mempoolDirty) && this.fatal === null) {
         if (this.mempoolDirty) {
           this.mempoolDirty = false;
           this.inbox.push({ type: 'mempool', pending: this.mempool.pendingCount() });
@@ -275,7 +355,7 @@ export class LedgerNode implements NodeApi {
           if (event.type === 'tick') this.tickQueued = false;
           for (const effect of this.replica.step(event)) effects.push(effect);
         }
-        await this.carryOut(effects);
+        await this.carryOut(this.options.byzantine?.transform(effects, this.clock()) ?? effects);
       }
     } catch (err) {
       this.fail(err);
@@ -297,7 +377,7 @@ export class LedgerNode implements NodeApi {
       if (e.type === 'persist' || ((e.type === 'send' || e.type === 'broadcast') && e.persist)) toPersist.push(e.message);
     }
     if (toPersist.length > 0) {
-      const first = await this.options.store.wal.append(toPersist.map(encodeConsensusMessage));
+      const first = await this.metrics.timeWal(() => this.options.store.wal.append(toPersist.map(encodeConsensusMessage)));
       toPersist.forEach((m, i) => this.walIndex.push(walIndexEntry(first + i, m)));
     }
     for (const effect of effects) {
@@ -314,6 +394,7 @@ export class LedgerNode implements NodeApi {
           this.buildProposal(effect);
           break;
         case 'execute': {
+          this.metrics.proposalSeen(effect.height);
           const outcome = this.executor.execute(effect.block, effect.blockHash);
           if (!outcome.ok) {
             this.options.logger.warn({ height: effect.height, block: toHex(effect.blockHash), code: outcome.error.code, reason: outcome.error.message }, 'proposal rejected');
@@ -322,15 +403,17 @@ export class LedgerNode implements NodeApi {
           break;
         }
         case 'commit':
-          await this.commit(effect.block, effect.blockHash, effect.certificate);
+          this.commit(effect.block, effect.blockHash, effect.certificate);
           break;
         case 'fetch':
           void this.fetch(effect.fromHeight, effect.toHeight);
           break;
         case 'stable-checkpoint':
-          await this.compactWal(effect.height);
+          // Votes may go only for blocks that are durable here, whatever the replica says.
+          await this.compactWal(Math.min(effect.height, this.options.store.tip().height));
           break;
         case 'view-entered':
+          this.metrics.viewChanged();
           this.options.logger.info({ view: effect.view, primary: effect.primary }, 'entered view');
           break;
         case 'evidence':
@@ -353,21 +436,45 @@ export class LedgerNode implements NodeApi {
       { height: effect.height, view: effect.view, proposer: effect.proposer, timestamp: effect.timestamp },
     );
     const block = built !== null && built.block.txs.length > 0 ? built.block : null;
+    if (block !== null) this.metrics.proposalSeen(effect.height);
     this.inbox.push({ type: 'proposal-built', height: effect.height, block });
   }
 
-  private async commit(block: Block, blockHash: Hash, certificate: QuorumCertificate): Promise<void> {
+  /**
+   * Commits in memory at once (executor, mempool) and queues the store append without
+   * waiting for it: the append's fsync is then off the consensus path. Appends stay in
+   * height order (the store serializes them); RPC waiters and commit listeners hear of a
+   * block only once it is durable. A block committed here but not yet durable when the
+   * process dies is simply fetched again from peers (it is certified).
+   */
+  private commit(block: Block, blockHash: Hash, certificate: QuorumCertificate): void {
     const outcome = this.executor.commit(block, blockHash, true);
     if (!outcome.ok) {
       // 2f+1 validators certified a block that does not execute here: our state is not
       // theirs. Appending would corrupt the store, continuing would be guessing: halt.
       throw new Error(`certified block ${block.header.height} does not execute here: ${outcome.error.message}`);
     }
-    await this.options.store.append(block, certificate, outcome.value.writes);
     this.lastCommitAt = this.clock();
     this.mempool.onCommitted(block.txs, outcome.value.state);
     this.mempoolDirty = true;
+    const committed: CommittedBlock = { block, hash: blockHash, certificate, receipts: outcome.value.receipts, state: outcome.value.state };
+    this.appended = this.metrics.timeStore(() => this.options.store.append(block, certificate, outcome.value.writes)).then(
+      () => this.onDurable(committed),
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  private onDurable(committed: CommittedBlock): void {
+    const { block, certificate } = committed;
+    this.metrics.committed(block.header.height, block.txs.length);
     block.txs.forEach((tx, index) => this.resolveWaiters(tx, block.header.height, index));
+    for (const listener of this.commitListeners) {
+      try {
+        listener(committed);
+      } catch (err) {
+        this.options.logger.warn({ err: (err as Error).message }, 'a commit listener threw');
+      }
+    }
     this.options.logger.debug({ height: block.header.height, txs: block.txs.length, view: certificate.view }, 'committed');
   }
 
@@ -462,27 +569,38 @@ export class LedgerNode implements NodeApi {
   }
 
   async waitForCommit(hash: Hash, timeoutMs: number): Promise<{ height: number; index: number } | undefined> {
-    const known = await this.options.store.getTxLocation(hash);
-    if (known !== undefined) return known;
-    if (this.stopping) return undefined;
-    const hex = toHex(hash);
+    if (this.stopping) return this.options.store.getTxLocation(hash);
     let total = 0;
     for (const list of this.waiters.values()) total += list.length;
-    if (total >= MAX_WAITERS) return undefined;
-    return new Promise((resolve) => {
+    if (total >= MAX_WAITERS) return this.options.store.getTxLocation(hash);
+    const hex = toHex(hash);
+    // Register first, then look in the store: a commit landing in between is not missed.
+    let waiter!: Waiter;
+    const waited = new Promise<{ height: number; index: number } | undefined>((resolve) => {
       const timer = setTimeout(() => {
-        const list = this.waiters.get(hex);
-        if (list !== undefined) {
-          const rest = list.filter((w) => w.timer !== timer);
-          if (rest.length === 0) this.waiters.delete(hex);
-          else this.waiters.set(hex, rest);
-        }
+        this.dropWaiter(hex, waiter);
         resolve(undefined);
       }, timeoutMs);
+      waiter = { resolve, timer };
       const list = this.waiters.get(hex) ?? [];
-      list.push({ resolve, timer });
+      list.push(waiter);
       this.waiters.set(hex, list);
     });
+    const known = await this.options.store.getTxLocation(hash);
+    if (known !== undefined) {
+      clearTimeout(waiter.timer);
+      this.dropWaiter(hex, waiter);
+      return known;
+    }
+    return waited;
+  }
+
+  private dropWaiter(hex: string, waiter: Waiter): void {
+    const list = this.waiters.get(hex);
+    if (list === undefined) return;
+    const rest = list.filter((w) => w !== waiter);
+    if (rest.length === 0) this.waiters.delete(hex);
+    else this.waiters.set(hex, rest);
   }
 
   status(): NodeStatus {
@@ -508,18 +626,14 @@ export class LedgerNode implements NodeApi {
     return { ok: reasons.length === 0, reasons };
   }
 
-  account(address: string): AccountView {
-    const state = this.executor.committedState;
-    const account = state.account(address);
-    return {
-      address,
-      balance: account.balance,
-      nonce: account.nonce,
-      pendingNonce: this.mempool.nextNonce(address),
-      canTransact: account.canTransact,
-      isAdmin: account.isAdmin,
-      height: this.executor.committedHeight,
-    };
+  get chain(): ChainQueries {
+    return this.queries;
+  }
+
+  /** Calls `listener` after every block is appended to the store, in height order. Returns an unsubscribe function. */
+  onCommit(listener: CommitListener): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
   }
 
   get recordedEvidence(): readonly Evidence[] {

@@ -23,6 +23,8 @@ export interface RpcCallOptions {
   readonly timeoutMs?: number;
   /** Default 16 MiB. */
   readonly maxResponseBytes?: number;
+  /** Sent as "Authorization: Bearer <token>" (the node's rpcAuthToken, for broadcast_tx_*). */
+  readonly token?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -66,7 +68,7 @@ export async function rpcCall(url: string, method: string, params?: unknown, opt
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: options.token === undefined || options.token === '' ? { 'Content-Type': 'application/json' } : { 'Content-Type': 'application/json', Authorization: `Bearer ${options.token}` },
       body: JSON.stringify(request),
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -1,6 +1,7 @@
 import type { NodeApi } from './api.js';
 import { RPC_ERROR, RpcError, type RpcErrorObject } from './errors.js';
 import type { Logger, MethodContext, MethodTable } from './methods.js';
+import { INVALID_REQUEST, UNKNOWN_METHOD } from './observe.js';
 
 /**
  * JSON-RPC 2.0 processing, apart from HTTP: a parsed body in, the response value out
@@ -29,6 +30,16 @@ export interface DispatchOptions {
   /** Each call's time budget. */
   readonly timeoutMs: number;
   readonly logger: Logger;
+  /**
+   * Hears every call's outcome (metrics): the method's table name (or UNKNOWN_METHOD /
+   * INVALID_REQUEST, see observe.ts) and 0 or the error code. Must not throw.
+   */
+  readonly observe?: (method: string, code: number) => void;
+  /**
+   * Whether the caller presented the server's bearer token (or the server has none).
+   * false: methods marked `write` are refused -32001. Default true.
+   */
+  readonly authorized?: boolean;
 }
 
 export function errorResponse(id: RpcId, code: number, message: string, data?: unknown): RpcResponse {
@@ -45,8 +56,9 @@ function isId(value: unknown): value is RpcId {
 
 export async function dispatch(body: unknown, options: DispatchOptions): Promise<RpcResponse | RpcResponse[] | undefined> {
   if (!Array.isArray(body)) return callOne(body, options);
-  if (body.length === 0) return errorResponse(null, RPC_ERROR.invalidRequest, 'Invalid Request: empty batch');
-  if (body.length > options.maxBatch) {
+  if (body.length === 0 || body.length > options.maxBatch) {
+    options.observe?.(INVALID_REQUEST, RPC_ERROR.invalidRequest);
+    if (body.length === 0) return errorResponse(null, RPC_ERROR.invalidRequest, 'Invalid Request: empty batch');
     return errorResponse(null, RPC_ERROR.invalidRequest, `Invalid Request: batch of ${body.length} exceeds the limit of ${options.maxBatch}`);
   }
   const answers = await Promise.all(body.map((request) => callOne(request, options)));
@@ -55,23 +67,42 @@ export async function dispatch(body: unknown, options: DispatchOptions): Promise
 }
 
 async function callOne(request: unknown, options: DispatchOptions): Promise<RpcResponse | undefined> {
-  if (!isPlainObject(request)) return errorResponse(null, RPC_ERROR.invalidRequest, 'Invalid Request: not an object');
+  const outcome = await checkAndRun(request, options);
+  options.observe?.(outcome.method, outcome.code);
+  return outcome.response;
+}
+
+interface Outcome {
+  /** The label the call is counted under. */
+  readonly method: string;
+  /** 0 on success, else the JSON-RPC error code (also for a notification, which gets no response). */
+  readonly code: number;
+  readonly response: RpcResponse | undefined;
+}
+
+async function checkAndRun(request: unknown, options: DispatchOptions): Promise<Outcome> {
+  const invalid = (response: RpcResponse): Outcome => ({ method: INVALID_REQUEST, code: RPC_ERROR.invalidRequest, response });
+  if (!isPlainObject(request)) return invalid(errorResponse(null, RPC_ERROR.invalidRequest, 'Invalid Request: not an object'));
   const hasId = Object.hasOwn(request, 'id');
   if (hasId && !isId(request['id'])) {
-    return errorResponse(null, RPC_ERROR.invalidRequest, 'Invalid Request: id must be a string, a number or null');
+    return invalid(errorResponse(null, RPC_ERROR.invalidRequest, 'Invalid Request: id must be a string, a number or null'));
   }
   const id = hasId ? (request['id'] as RpcId) : null;
-  if (request['jsonrpc'] !== '2.0') return errorResponse(id, RPC_ERROR.invalidRequest, 'Invalid Request: jsonrpc must be "2.0"');
+  if (request['jsonrpc'] !== '2.0') return invalid(errorResponse(id, RPC_ERROR.invalidRequest, 'Invalid Request: jsonrpc must be "2.0"'));
   const name = request['method'];
-  if (typeof name !== 'string') return errorResponse(id, RPC_ERROR.invalidRequest, 'Invalid Request: method must be a string');
+  if (typeof name !== 'string') return invalid(errorResponse(id, RPC_ERROR.invalidRequest, 'Invalid Request: method must be a string'));
   const rawParams = request['params'];
   if (rawParams !== undefined && typeof rawParams !== 'object') {
-    return errorResponse(id, RPC_ERROR.invalidRequest, 'Invalid Request: params must be an object or an array');
+    return invalid(errorResponse(id, RPC_ERROR.invalidRequest, 'Invalid Request: params must be an object or an array'));
   }
 
   const answer = await run(name, rawParams, options);
-  if (!hasId) return undefined;
-  return 'error' in answer ? errorResponse(id, answer.error.code, answer.error.message, answer.error.data) : { jsonrpc: '2.0', id, result: answer.result };
+  const method = options.table.has(name) ? name : UNKNOWN_METHOD;
+  const code = 'error' in answer ? answer.error.code : 0;
+  if (!hasId) return { method, code, response: undefined };
+  const response: RpcResponse =
+    'error' in answer ? errorResponse(id, answer.error.code, answer.error.message, answer.error.data) : { jsonrpc: '2.0', id, result: answer.result };
+  return { method, code, response };
 }
 
 type Answer = { readonly result: unknown } | { readonly error: RpcErrorObject };
@@ -80,6 +111,9 @@ async function run(name: string, rawParams: unknown, options: DispatchOptions): 
   // A Map, not an object: "constructor" or "__proto__" are simply not found.
   const method = options.table.get(name);
   if (method === undefined) return { error: { code: RPC_ERROR.methodNotFound, message: `Method not found: ${name.slice(0, 100)}` } };
+  if (method.write === true && options.authorized === false) {
+    return { error: { code: RPC_ERROR.unauthorized, message: `unauthorized: ${name} needs the header "Authorization: Bearer <token>"` } };
+  }
   // `"params": null` is read as no params: some clients send it, and it is unambiguous.
   const parsed = method.params.parse(rawParams === null ? undefined : rawParams);
   if (!parsed.ok) {

@@ -151,3 +151,24 @@ export const hashHex: ValueParser<string> = (value) =>
 /** An account address: 40 hex digits (either case), returned lowercase. */
 export const address: ValueParser<string> = (value) =>
   typeof value === 'string' && /^[0-9a-fA-F]{40}$/.test(value) ? ok(value.toLowerCase()) : bad('must be an address (40 hex digits)');
+
+export const boolean: ValueParser<boolean> = (value) => (typeof value === 'boolean' ? ok(value) : bad('must be true or false'));
+
+/** One of the given strings. */
+export function oneOf<T extends string>(values: readonly T[]): ValueParser<T> {
+  return (value) =>
+    typeof value === 'string' && (values as readonly string[]).includes(value) ? ok(value as T) : bad(`must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}`);
+}
+
+// String.prototype.isWellFormed is in Node 20 but not in the ES2023 lib typings.
+type MaybeWellFormed = string & { isWellFormed(): boolean };
+
+/** A text of 1..maxBytes UTF-8 bytes without lone surrogates (which have no UTF-8 form). */
+export function utf8Text(maxBytes: number): ValueParser<string> {
+  return (value) => {
+    if (typeof value !== 'string') return bad('must be a string');
+    if (!(value as MaybeWellFormed).isWellFormed()) return bad('must be well-formed Unicode');
+    const bytes = Buffer.byteLength(value, 'utf8');
+    return bytes >= 1 && bytes <= maxBytes ? ok(value) : bad(`must be 1 to ${maxBytes} UTF-8 bytes`);
+  };
+}

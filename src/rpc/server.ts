@@ -1,15 +1,22 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tryDecodeUtf8 } from '../crypto/bytes.js';
+import type { Duplex } from 'node:stream';
 import type { NodeApi } from './api.js';
+import { BearerAuth } from './auth.js';
 import { dispatch, errorResponse } from './dispatch.js';
 import { RPC_ERROR } from './errors.js';
+import type { CommitSource } from './events.js';
 import { methodTable, silentLogger, METHODS, type Logger, type MethodTable, type RpcMethod } from './methods.js';
+import { INVALID_REQUEST, noopObserver, type MetricsEndpoint, type RpcObserver } from './observe.js';
+import { refuseUpgrade, WebSocketGateway, type WebSocketOptions, type WebSocketStats } from './websocket.js';
 
 /**
  * JSON-RPC 2.0 over HTTP/1.1 (node:http). POST / with Content-Type application/json
- * carries requests; GET /health is the one plain HTTP route. Status codes and error codes
- * are documented in errors.ts.
+ * carries requests; GET /health is a plain HTTP route, and so is GET /metrics (Prometheus
+ * text) when a metrics endpoint is given. With `websocket` options, GET /websocket upgrades
+ * to JSON-RPC over WebSocket with subscriptions (websocket.ts). Status codes and error
+ * codes are documented in errors.ts.
  *
  * Everything from outside is bounded: the body (maxBodyBytes; 413 and the connection is
  * closed), the time to receive a request and the time to answer it (requestTimeoutMs),
@@ -37,6 +44,24 @@ export interface RpcServerOptions {
   readonly logger?: Logger;
   /** The method table (default METHODS); tests and extensions pass their own. */
   readonly methods?: readonly RpcMethod[];
+  /**
+   * Serve JSON-RPC over WebSocket at /websocket with these limits. Absent: no WebSocket
+   * endpoint. WebSocket connections have their own limit: the HTTP limit (maxConnections)
+   * counts only connections that are not WebSockets.
+   */
+  readonly websocket?: WebSocketOptions;
+  /** What WebSocket subscriptions hear; without it there is nothing to subscribe to. */
+  readonly events?: CommitSource;
+  /** Hears every call's method and outcome (metrics). */
+  readonly observer?: RpcObserver;
+  /** Served as GET /metrics when given. */
+  readonly metrics?: MetricsEndpoint;
+  /**
+   * A bearer token for the methods that change the node (broadcast_tx_*, over HTTP and
+   * WebSocket): without "Authorization: Bearer <token>" they are answered -32001. Absent
+   * or empty: no token is asked for. Reads are never guarded.
+   */
+  readonly authToken?: string;
 }
 
 export const RPC_DEFAULTS = {
@@ -99,6 +124,10 @@ export class RpcServer {
   private readonly maxBatch: number;
   private readonly logger: Logger;
   private readonly table: MethodTable;
+  private readonly observer: RpcObserver;
+  private readonly metrics: MetricsEndpoint | undefined;
+  private readonly ws: WebSocketGateway | undefined;
+  private readonly auth: BearerAuth | undefined;
   private server: Server | undefined;
   private bound: BoundAddress | undefined;
   private stopping = false;
@@ -117,10 +146,22 @@ export class RpcServer {
     this.maxBatch = options.maxBatch ?? RPC_DEFAULTS.maxBatch;
     this.logger = options.logger ?? silentLogger;
     this.table = methodTable(options.methods ?? METHODS);
+    this.observer = options.observer ?? noopObserver;
+    this.metrics = options.metrics;
+    this.auth = options.authToken === undefined || options.authToken === '' ? undefined : new BearerAuth(options.authToken);
     for (const key of ['maxBodyBytes', 'requestTimeoutMs', 'maxConnections', 'maxBatch'] as const) {
       if (!Number.isSafeInteger(this[key]) || this[key] <= 0) throw new RangeError(`RpcServer: ${key} must be a positive integer, got ${this[key]}`);
     }
     if (!Number.isSafeInteger(this.port) || this.port < 0 || this.port > 65_535) throw new RangeError(`RpcServer: bad port ${this.port}`);
+    if (options.websocket !== undefined) {
+      const deps = { api, table: this.table, maxBatch: this.maxBatch, timeoutMs: this.requestTimeoutMs, logger: this.logger, observer: this.observer };
+      this.ws = new WebSocketGateway(options.websocket, options.events === undefined ? deps : { ...deps, events: options.events });
+    }
+  }
+
+  /** WebSocket connections and subscriptions (undefined without a WebSocket endpoint). */
+  websocketStats(): WebSocketStats | undefined {
+    return this.ws?.stats();
   }
 
   /** The address the server listens on, once started (the real port when started with port 0). */
@@ -148,11 +189,19 @@ export class RpcServer {
       },
       (req, res) => this.onRequest(req, res),
     );
-    server.maxConnections = this.maxConnections;
+    const ws = this.ws;
+    server.maxConnections = this.maxConnections + (ws?.maxConnections ?? 0);
     server.on('connection', (socket: Socket) => {
+      // Past Node's own cap (set above), non-WebSocket connections keep to maxConnections.
+      if (ws !== undefined && this.sockets.size - ws.connections >= this.maxConnections) {
+        this.logger.debug({ maxConnections: this.maxConnections }, 'RPC connection dropped: limit reached');
+        socket.destroy();
+        return;
+      }
       this.sockets.set(socket, 0);
       socket.once('close', () => this.sockets.delete(socket));
     });
+    if (ws !== undefined) server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     server.on('drop', () => this.logger.debug({ maxConnections: this.maxConnections }, 'RPC connection dropped: limit reached'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -166,6 +215,7 @@ export class RpcServer {
     this.server = server;
     this.stopping = false;
     this.bound = { host: info.address, port: info.port };
+    ws?.open();
     return this.bound;
   }
 
@@ -180,6 +230,7 @@ export class RpcServer {
     if (server === undefined) return;
     this.stopping = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.ws?.close();
     // Node's closeIdleConnections misses a connection that never sent a request (clients
     // pre-connect), which would hold stop() until the client's keep-alive ends: close
     // every connection with nothing in flight; the rest close after their answer.
@@ -213,8 +264,22 @@ export class RpcServer {
     });
   }
 
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path !== '/websocket') return refuseUpgrade(socket, 404, 'Not found: WebSocket is served at /websocket');
+    this.ws?.handleUpgrade(req, socket, head, this.authorized(req));
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?', 1)[0];
+    if (path === '/metrics' && this.metrics !== undefined) {
+      if (req.method !== 'GET') return this.refuse(res, 405, 'Method not allowed: GET /metrics', { Allow: 'GET' });
+      const text = await this.metrics.render();
+      return this.send(res, 200, text, { 'Content-Type': this.metrics.contentType });
+    }
+    if (path === '/websocket' && this.ws !== undefined) {
+      return this.refuse(res, 426, 'Upgrade required: /websocket speaks JSON-RPC over WebSocket', { Upgrade: 'websocket' });
+    }
     if (path === '/health') {
       if (req.method !== 'GET') return this.refuse(res, 405, 'Method not allowed: GET /health', { Allow: 'GET' });
       const health = this.api.health();
@@ -237,6 +302,7 @@ export class RpcServer {
       if (text === undefined) throw new SyntaxError('not UTF-8');
       parsed = JSON.parse(text);
     } catch {
+      this.observer.rpcCall('http', INVALID_REQUEST, RPC_ERROR.parseError);
       return this.sendRpc(res, 200, errorResponse(null, RPC_ERROR.parseError, 'Parse error: the body is not UTF-8 JSON'));
     }
     const response = await dispatch(parsed, {
@@ -245,12 +311,20 @@ export class RpcServer {
       maxBatch: this.maxBatch,
       timeoutMs: this.requestTimeoutMs,
       logger: this.logger,
+      observe: (name, code) => this.observer.rpcCall('http', name, code),
+      authorized: this.authorized(req),
     });
     if (response === undefined) return this.send(res, 204, undefined);
     this.sendRpc(res, 200, response);
   }
 
+  /** Whether the request may call the methods that change the node. */
+  private authorized(req: IncomingMessage): boolean {
+    return this.auth === undefined || this.auth.authorizes(req.headers.authorization);
+  }
+
   private refuse(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+    this.observer.rpcCall('http', INVALID_REQUEST, RPC_ERROR.invalidRequest);
     this.sendRpc(res, status, errorResponse(null, RPC_ERROR.invalidRequest, message), headers);
   }
 

@@ -27,6 +27,7 @@ describe('parseNodeConfig', () => {
 
   it('round-trips a full config through its JSON', () => {
     const config: NodeConfig = {
+      ...DEFAULT_NODE_CONFIG,
       moniker: 'node3',
       genesisFile: '../genesis.json',
       keyFile: '/etc/ledger/node.key.json',
@@ -34,6 +35,9 @@ describe('parseNodeConfig', () => {
       rpcListen: '[::1]:26687',
       logLevel: 'debug',
       dataDir: 'db',
+      rpcMaxBodyBytes: 4096,
+      wsMaxConnections: 0,
+      metrics: false,
     };
     expect(parseNodeConfig(nodeConfigToJson(config))).toEqual({ ok: true, value: config });
   });

@@ -1,27 +1,43 @@
 /**
- * `ledgerctl tx ...` and `ledgerctl status`: build, sign and submit txs over JSON-RPC, and
- * read a node's status. The nonce comes from the node (`account`'s pending_nonce, which
- * counts this account's txs already waiting in the mempool) unless --nonce gives one.
+ * `ledgerctl tx transfer|put|grant|revoke ...`: build, sign and submit a tx through
+ * LedgerClient; `ledgerctl tx HASH`: a committed tx by hash (with --verify, its inclusion
+ * proof and block certificate checked against the genesis).
+ *
+ * The nonce comes from the node (`account`'s pending_nonce, which counts this account's
+ * txs already waiting in the mempool) unless --nonce gives one. --wait uses
+ * submitAndWait: subscribe to the tx's hash, broadcast, wait for the commit event (or poll
+ * by hash when the WebSocket is unavailable); a timeout leaves the tx possibly pending, and
+ * sending the same tx again is harmless.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { encodeTx } from '../../codec/tx.js';
+import type { CommittedTx } from '../../client/types.js';
 import type { TxBody } from '../../codec/types.js';
-import { isAddress, loadKeyFile, utf8 } from '../../crypto/index.js';
-import { signTx } from '../../ledger/tx.js';
-import { describeCallError, rpcCall } from '../../rpc/client.js';
-import { CliError } from '../errors.js';
+import { loadKeyFile, toHex, utf8 } from '../../crypto/index.js';
+import { hashTx, senderAddress } from '../../ledger/tx.js';
 import { cliPath, type CliIo } from '../io.js';
+import {
+  isoTime,
+  printJson,
+  printRows,
+  trustedGenesis,
+  withClient,
+  withClientOptions,
+  withVerifyOptions,
+  type ClientOptions,
+  type VerifyOptions,
+} from './client-options.js';
+import { describeBody, parseAddressArg, txJson } from './reads.js';
 
-export const DEFAULT_RPC = 'http://127.0.0.1:26657';
+export { DEFAULT_RPC, RPC_TOKEN_ENV } from './client-options.js';
+
 const U64_MAX = (1n << 64n) - 1n;
+const HASH_RE = /^[0-9a-f]{64}$/;
 
-interface CommonOptions {
+interface SubmitOptions extends ClientOptions {
   readonly key: string;
-  readonly rpc: string;
   readonly wait?: boolean;
   readonly nonce?: bigint;
   readonly timeoutMs: number;
-  readonly json?: boolean;
 }
 
 function parseU64(what: string, positive: boolean): (value: string) => bigint {
@@ -33,118 +49,121 @@ function parseU64(what: string, positive: boolean): (value: string) => bigint {
   };
 }
 
-function parseAddress(value: string): string {
-  const lower = value.toLowerCase();
-  if (!isAddress(lower)) throw new InvalidArgumentError('Expected an address: 40 hex digits.');
-  return lower;
-}
-
 function parseTimeout(value: string): number {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1 || n > 60_000) throw new InvalidArgumentError('Expected milliseconds from 1 to 60000.');
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > 600_000) throw new InvalidArgumentError('Expected milliseconds from 1 to 600000.');
   return n;
 }
 
-/** Calls a method, turning every failure into one clear CLI error. */
-async function call(url: string, method: string, params: unknown, timeoutMs = 15_000): Promise<Record<string, unknown>> {
-  const result = await rpcCall(url, method, params, { timeoutMs });
-  if (!result.ok) throw new CliError(`${method} at ${url}: ${describeCallError(result.error)}`);
-  return result.value as Record<string, unknown>;
+function parseHash(value: string): string {
+  const lower = value.toLowerCase();
+  if (!HASH_RE.test(lower)) throw new InvalidArgumentError('Expected a tx hash: 64 hex digits.');
+  return lower;
 }
 
-function withCommonOptions(command: Command): Command {
-  return command
-    .requiredOption('--key <file>', 'key file of the sending account')
-    .option('--rpc <url>', 'JSON-RPC endpoint of a node', DEFAULT_RPC)
-    .option('--wait', 'wait until the tx is committed and print its height')
-    .option('--nonce <n>', "use this nonce instead of asking the node for the account's next one", parseU64('--nonce', false))
-    .option('--timeout-ms <ms>', 'with --wait: how long to wait for the commit', parseTimeout, 30_000)
-    .option('--json', 'print the result as JSON');
+function withSubmitOptions(command: Command): Command {
+  return withClientOptions(
+    command
+      .requiredOption('--key <file>', 'key file of the sending account')
+      .option('--wait', 'wait until the tx is committed and print its height')
+      .option('--nonce <n>', "use this nonce instead of asking the node for the account's next one", parseU64('--nonce', false))
+      .option('--timeout-ms <ms>', 'with --wait: how long to wait for the commit', parseTimeout, 30_000),
+  );
 }
 
-async function submit(io: CliIo, options: CommonOptions, body: TxBody): Promise<void> {
+async function submit(io: CliIo, options: SubmitOptions, body: TxBody): Promise<void> {
   const loaded = await loadKeyFile(cliPath(io, options.key));
   for (const warning of loaded.warnings) io.stderr(`warning: ${warning}\n`);
-  const status = await call(options.rpc, 'status', {});
-  const chainId = status.chain_id;
-  if (typeof chainId !== 'string') throw new CliError(`status at ${options.rpc}: no chain_id in the answer`);
-  let nonce = options.nonce;
-  if (nonce === undefined) {
-    const account = await call(options.rpc, 'account', { address: loaded.address });
-    if (typeof account.pending_nonce !== 'string') throw new CliError(`account at ${options.rpc}: no pending_nonce in the answer`);
-    nonce = BigInt(account.pending_nonce);
-  }
-  const tx = signTx({ chainId, sender: loaded.keyPair.publicKey, nonce, body }, loaded.keyPair);
-  const encoded = Buffer.from(encodeTx(tx)).toString('base64');
-  const result = options.wait === true
-    ? await call(options.rpc, 'broadcast_tx_commit', { tx: encoded, timeout_ms: options.timeoutMs }, options.timeoutMs + 5_000)
-    : await call(options.rpc, 'broadcast_tx_sync', { tx: encoded });
-  if (options.json === true) {
-    io.stdout(`${JSON.stringify({ ...result, nonce: nonce.toString() })}\n`);
-    return;
-  }
-  io.stdout(`tx ${String(result.hash)} (nonce ${nonce})\n`);
-  if (options.wait === true) io.stdout(`committed at height ${String(result.height)}, index ${String(result.index)}\n`);
-  else io.stdout('admitted to the mempool; ask for it by hash, or run with --wait\n');
+  await withClient(io, options, async (client) => {
+    const tx = await client.sign(body, options.nonce === undefined ? { from: loaded.keyPair } : { from: loaded.keyPair, nonce: options.nonce });
+    const hash = toHex(hashTx(tx));
+    if (options.wait === true) {
+      const at = await client.submitAndWait(tx, { timeoutMs: options.timeoutMs });
+      if (options.json === true) return printJson(io, { hash, nonce: tx.nonce, height: at.height, index: at.index });
+      io.stdout(`tx ${hash} (nonce ${tx.nonce})\ncommitted at height ${at.height}, index ${at.index}\n`);
+      return;
+    }
+    const sent = await client.broadcastTxSync(tx);
+    if (options.json === true) return printJson(io, { hash, nonce: tx.nonce, duplicate: sent.duplicate });
+    io.stdout(`tx ${hash} (nonce ${tx.nonce})\n`);
+    io.stdout(sent.duplicate ? 'the node already had it (pending or committed); ask for it by hash\n' : 'admitted to the mempool; ask for it by hash, or run with --wait\n');
+  });
+}
+
+function printTx(io: CliIo, t: CommittedTx, verified: string | undefined): void {
+  const { tx } = t;
+  io.stdout(`tx ${toHex(t.hash)}\n`);
+  const rows: [string, unknown][] = [
+    ['block', `${t.height}, index ${t.index}`],
+    ['sender', senderAddress(tx)],
+    ['nonce', tx.nonce],
+    ['body', describeBody(tx.body)],
+    ['chain', tx.chainId],
+    ['signature', toHex(tx.signature)],
+  ];
+  if (verified !== undefined) rows.push(['verified', verified]);
+  printRows(io, rows);
 }
 
 export function registerTxCommands(program: Command, io: CliIo): void {
-  const tx = program.command('tx').description('build, sign and submit a transaction');
+  // `tx HASH` is the group's own action; `tx transfer ...` its subcommands. The program
+  // uses positional options, so the group's options never swallow a subcommand's.
+  const tx = withVerifyOptions(
+    withClientOptions(
+      program
+        .command('tx')
+        .description('show a committed tx by hash, or build, sign and submit one (transfer, put, grant, revoke)')
+        .argument('[hash]', 'the hash of a committed tx to show', parseHash),
+    ),
+  ).action(async (hash: string | undefined, options: ClientOptions & VerifyOptions, command: Command) => {
+    if (hash === undefined) {
+      command.help({ error: true });
+      return;
+    }
+    await withClient(io, options, async (client) => {
+      if (options.verify === true) {
+        const genesis = await trustedGenesis(io, client, options);
+        const v = await client.verifiedTx(hash, genesis);
+        const signers = v.commit.certificate.signatures.length;
+        if (options.json === true) {
+          return printJson(io, { hash: v.hash, height: v.height, index: v.index, tx: txJson(v.tx), blockHash: v.commit.hash, verified: true });
+        }
+        return printTx(io, v, `yes: included in block ${v.height} ${toHex(v.commit.hash).slice(0, 16)}.. (${isoTime(v.commit.header.timestamp)}), certified by ${signers} of ${genesis.validators.length} genesis validators`);
+      }
+      const t = await client.tx(hash);
+      if (options.json === true) return printJson(io, { hash: t.hash, height: t.height, index: t.index, tx: txJson(t.tx) });
+      printTx(io, t, undefined);
+    });
+  });
 
-  withCommonOptions(
+  withSubmitOptions(
     tx
       .command('transfer')
       .description('move funds to another account')
-      .requiredOption('--to <address>', 'recipient address', parseAddress)
+      .requiredOption('--to <address>', 'recipient address', parseAddressArg)
       .requiredOption('--amount <n>', 'amount (a whole number, 1 to 2^64-1)', parseU64('--amount', true)),
-  ).action(async (options: CommonOptions & { to: string; amount: bigint }) => {
+  ).action(async (options: SubmitOptions & { to: string; amount: bigint }) => {
     await submit(io, options, { kind: 'transfer', to: options.to, amount: options.amount });
   });
 
-  withCommonOptions(
+  withSubmitOptions(
     tx
       .command('put')
-      .description("set a data record of the sending account (an empty value deletes it)")
+      .description('set a data record of the sending account (an empty value deletes it)')
       .requiredOption('--data-key <key>', 'record key (UTF-8, 1 to 256 bytes)')
       .requiredOption('--value <text>', 'record value (UTF-8 text)'),
-  ).action(async (options: CommonOptions & { dataKey: string; value: string }) => {
+  ).action(async (options: SubmitOptions & { dataKey: string; value: string }) => {
     await submit(io, options, { kind: 'put', key: options.dataKey, value: utf8(options.value) });
   });
 
   for (const kind of ['grant', 'revoke'] as const) {
-    withCommonOptions(
+    withSubmitOptions(
       tx
         .command(kind)
         .description(kind === 'grant' ? 'admin: let an account transact' : 'admin: stop an account from transacting')
-        .requiredOption('--account <address>', 'the account', parseAddress),
-    ).action(async (options: CommonOptions & { account: string }) => {
+        .requiredOption('--account <address>', 'the account', parseAddressArg),
+    ).action(async (options: SubmitOptions & { account: string }) => {
       await submit(io, options, { kind, account: options.account });
     });
   }
-
-  program
-    .command('status')
-    .description("a node's view of the chain: height, latest block, view, peers")
-    .option('--rpc <url>', 'JSON-RPC endpoint of a node', DEFAULT_RPC)
-    .option('--json', 'print the raw status as JSON')
-    .action(async (options: { rpc: string; json?: boolean }) => {
-      const status = await call(options.rpc, 'status', {});
-      if (options.json === true) {
-        io.stdout(`${JSON.stringify(status)}\n`);
-        return;
-      }
-      const rows: [string, unknown][] = [
-        ['chain', status.chain_id],
-        ['node', status.node_id],
-        ['validator', status.validator_index],
-        ['height', status.latest_height],
-        ['block', status.latest_block_hash],
-        ['block time', typeof status.latest_block_time === 'number' ? new Date(status.latest_block_time).toISOString() : status.latest_block_time],
-        ['view', status.view],
-        ['catching up', status.catching_up],
-        ['peers', status.peers],
-      ];
-      for (const [name, value] of rows) io.stdout(`${`${name}:`.padEnd(13)}${String(value)}\n`);
-    });
-
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { Block } from '../../codec/types.js';
 import { bytesEqual, makeVerifier, toHex, type Hash, type Verifier } from '../../crypto/index.js';
 import { computeTxRoot, hashBlockHeader, verifyQuorumCertificate } from '../../ledger/block.js';
@@ -11,6 +11,7 @@ import { loadNodeConfig, resolveConfigPaths } from '../../node/config.js';
 import { BlockStore } from '../../store/index.js';
 import { CliError } from '../errors.js';
 import { cliPath, type CliIo } from '../io.js';
+import { progress } from './progress.js';
 
 /**
  * `ledgerctl verify --home DIR`: trusts nothing in the store. From the genesis state it
@@ -24,9 +25,16 @@ export function registerVerifyCommand(program: Command, io: CliIo): void {
     .command('verify')
     .description("re-verify a node's stored chain from genesis (stop the node first)")
     .requiredOption('--home <dir>', 'the node home')
-    .action(async (options: { home: string }) => {
-      await verifyHome(io, options.home);
+    .option('--progress-every <n>', 'when stderr is not a terminal: a progress line every N blocks', parseCount, 1000)
+    .action(async (options: { home: string; progressEvery: number }) => {
+      await verifyHome(io, options.home, options.progressEvery);
     });
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('Expected a whole number from 1.');
+  return n;
 }
 
 export interface ChainSummary {
@@ -37,7 +45,7 @@ export interface ChainSummary {
   readonly stateRoot: Hash;
 }
 
-async function verifyHome(io: CliIo, homeArg: string): Promise<void> {
+async function verifyHome(io: CliIo, homeArg: string, progressEvery: number): Promise<void> {
   const home = cliPath(io, homeArg);
   const config = await loadNodeConfig(home);
   if (!config.ok) throw new CliError(config.error.message);
@@ -47,9 +55,11 @@ async function verifyHome(io: CliIo, homeArg: string): Promise<void> {
   // The home is named as the user gave it, so an 'in-use' refusal reads back their path.
   const store = await BlockStore.open(homeArg, genesis, { dataDir: paths.dataDir, create: false });
   let summary: ChainSummary;
+  const bar = progress(io, store.tip().height, { unit: 'blocks', label: 'verified', every: progressEvery });
   try {
-    summary = await verifyStoredChain(store, genesis, makeVerifier(genesis.chainId));
+    summary = await verifyStoredChain(store, genesis, makeVerifier(genesis.chainId), (height) => bar.update(height));
   } finally {
+    bar.finish();
     await store.close();
   }
   const seconds = (performance.now() - started) / 1000;
@@ -80,7 +90,13 @@ function short(hash: Hash): string {
  * Walks the whole stored chain; throws a CliError naming the first faulty block
  * ("block 17: state root mismatch: header ab12cd34.., executed 9f3c0a11..").
  */
-export async function verifyStoredChain(store: BlockStore, genesis: Genesis, verifier: Verifier): Promise<ChainSummary> {
+export async function verifyStoredChain(
+  store: BlockStore,
+  genesis: Genesis,
+  verifier: Verifier,
+  /** Called after each block verifies, with its height (for progress). */
+  onVerified?: (height: number) => void,
+): Promise<ChainSummary> {
   const ctx = executionContext(genesis, verifier);
   const validators = validatorKeys(genesis);
   let state = genesisState(genesis);
@@ -123,6 +139,7 @@ export async function verifyStoredChain(store: BlockStore, genesis: Genesis, ver
     state = executed.value.state;
     parent = { height, hash: blockHash, timestamp: header.timestamp };
     txs += block.txs.length;
+    onVerified?.(height);
   }
 
   const tip = store.tip();

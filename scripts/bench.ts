@@ -1,0 +1,374 @@
+/**
+ * `npm run bench`: the honest end-to-end benchmark.
+ *
+ * Starts a fresh N-validator network of real `ledger-node` processes in a temp dir,
+ * pre-signs the whole load before the clock starts (many accounts, so nonces never
+ * serialize), then submits open-loop at a target rate (JSON-RPC batches over keep-alive
+ * connections, spread over all nodes) and measures submit -> commit latency from a block
+ * subscription on node 0. Prints one JSON line:
+ *
+ *   {validators, rate, duration_s, committed, tps, p50_ms, p99_ms, max_rss_mb,
+ *    cpu_s_per_node, verify_per_s, ceiling_tps, ratio}
+ *
+ * where verify_per_s is this machine's Ed25519 verify rate on one core, ceiling_tps =
+ * cores x verify_per_s / N (every validator verifies every tx once) and ratio = tps /
+ * ceiling_tps. Figures are printed, never asserted.
+ *
+ *   npm run bench -- [--validators 4] [--rate 1000] [--duration 20] [--accounts 2000]
+ *   npm run bench -- --sweep [--duration 60] [--plot latency.svg]
+ *   npm run bench -- --catchup [--txs 100000]
+ *   npm run bench -- --smoke            (a few seconds; what npm test runs)
+ */
+import '../src/polyfill.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { runLedgerctl } from '../src/cli/ledgerctl.js';
+import { encodeTx } from '../src/codec/tx.js';
+import { addressOf, generateKeyPair, parseKeyFile, signRaw, toHex, verifyRaw, type KeyPair } from '../src/crypto/index.js';
+import { sha256 } from '../src/crypto/hash.js';
+import { signTx } from '../src/ledger/tx.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const nodeBin = join(root, 'bin', 'ledger-node.js');
+
+interface Network {
+  readonly dir: string;
+  readonly n: number;
+  readonly basePort: number;
+  readonly chainId: string;
+  readonly accounts: KeyPair[];
+  readonly nodes: (ChildProcess | undefined)[];
+}
+
+interface RunResult {
+  validators: number;
+  rate: number;
+  duration_s: number;
+  committed: number;
+  tps: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_rss_mb: number;
+  cpu_s_per_node: number;
+  verify_per_s: number;
+  ceiling_tps: number;
+  ratio: number;
+  offered: number;
+  rejected: number;
+}
+
+const rpcUrl = (net: Network, i: number): string => `http://127.0.0.1:${net.basePort + 10 * i + 1}`;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function rpc(url: string, body: unknown): Promise<unknown> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return response.json();
+}
+
+/** Ed25519 verifications per second on one core (the node's own engine). */
+function measureVerifyRate(): number {
+  const key = generateKeyPair();
+  const message = new Uint8Array(160);
+  const signature = signRaw(key, message);
+  for (let i = 0; i < 500; i++) verifyRaw(key.publicKey, message, signature);
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < 1000) {
+    for (let i = 0; i < 100; i++) verifyRaw(key.publicKey, message, signature);
+    n += 100;
+  }
+  return Math.round(n / ((performance.now() - start) / 1000));
+}
+
+async function startNetwork(n: number, accounts: number): Promise<Network> {
+  const dir = await mkdtemp(join(tmpdir(), 'ledger-bench-'));
+  const basePort = 40_000 + 10 * Math.floor(Math.random() * 2_000);
+  const out: string[] = [];
+  const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void out.push(t), cwd: dir };
+  const code = await runLedgerctl(['testnet', 'init', '--validators', String(n), '--dir', dir, '--base-port', String(basePort), '--accounts', String(accounts), '--chain-id', 'bench'], io);
+  if (code !== 0) throw new Error(`testnet init failed: ${out.join('')}`);
+  const names = (await readdir(join(dir, 'accounts'))).sort();
+  const keys = await Promise.all(names.map(async (name) => parseKeyFile(name, await readFile(join(dir, 'accounts', name), 'utf8'))));
+  const net: Network = { dir, n, basePort, chainId: 'bench', accounts: keys, nodes: new Array(n).fill(undefined) };
+  for (let i = 0; i < n; i++) startNode(net, i);
+  await Promise.all(Array.from({ length: n }, (_, i) => waitHealthy(net, i)));
+  return net;
+}
+
+function startNode(net: Network, i: number): void {
+  const child = spawn(process.execPath, [nodeBin, 'start', '--home', join(net.dir, `node${i}`), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.on('data', () => {});
+  net.nodes[i] = child;
+}
+
+async function waitHealthy(net: Network, i: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const reply = (await rpc(rpcUrl(net, i), { jsonrpc: '2.0', id: 1, method: 'health' })) as { result?: unknown };
+      if (reply.result !== undefined) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`node${i} did not come up`);
+}
+
+async function stopNetwork(net: Network): Promise<void> {
+  await Promise.all(
+    net.nodes.map(async (child) => {
+      if (child === undefined || child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      child.kill('SIGKILL');
+    }),
+  );
+  await rm(net.dir, { recursive: true, force: true });
+}
+
+/** Peak RSS (VmHWM) and CPU seconds (utime + stime) of a process, from /proc. */
+function processStats(pid: number): { peakRssMb: number; cpuSeconds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { peakRssMb: hwm === null ? 0 : Number(hwm[1]) / 1024, cpuSeconds: ticks / 100 };
+}
+
+interface SignedLoad {
+  readonly bodies: string[];
+  readonly hashes: string[];
+}
+
+/** Signs `count` transfers round-robin over the accounts, continuing each account's nonce. */
+function signLoad(net: Network, count: number, nonces: Map<string, bigint>): SignedLoad {
+  const sink = addressOf(generateKeyPair().publicKey);
+  const bodies: string[] = [];
+  const hashes: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = net.accounts[i % net.accounts.length] as KeyPair;
+    const sender = toHex(key.publicKey);
+    const nonce = nonces.get(sender) ?? 0n;
+    nonces.set(sender, nonce + 1n);
+    const bytes = encodeTx(signTx({ chainId: net.chainId, sender: key.publicKey, nonce, body: { kind: 'transfer', to: sink, amount: 1n } }, key));
+    bodies.push(Buffer.from(bytes).toString('base64'));
+    hashes.push(toHex(sha256(bytes)));
+  }
+  return { bodies, hashes };
+}
+
+/** Follows committed blocks on one node; resolves commit times of tx hashes. */
+class CommitTracker {
+  readonly committedAt = new Map<string, number>();
+  private socket!: WebSocket;
+
+  async open(url: string): Promise<void> {
+    this.socket = new WebSocket(`${url.replace('http', 'ws')}/websocket`);
+    await new Promise<void>((resolveOpen, reject) => {
+      this.socket.once('open', () => resolveOpen());
+      this.socket.once('error', reject);
+    });
+    this.socket.on('message', (data) => {
+      const now = performance.now();
+      const message = JSON.parse(String(data)) as { method?: string; params?: { result?: { type?: string; txs?: string[] } } };
+      const event = message.params?.result;
+      if (message.method === 'subscription' && event?.type === 'block') for (const hash of event.txs ?? []) this.committedAt.set(hash, now);
+    });
+    this.socket.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'subscribe', params: { query: { type: 'block' } } }));
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+}
+
+/** Submits `load` open-loop at `rate` tx/s and measures until everything committed (or a drain timeout). */
+async function runLoad(net: Network, load: SignedLoad, rate: number, batchSize: number, verifyPerSecond: number): Promise<RunResult> {
+  const tracker = new CommitTracker();
+  await tracker.open(rpcUrl(net, 0));
+  await sleep(200);
+  const cpuBefore = net.nodes.map((c) => (c?.pid === undefined ? 0 : processStats(c.pid).cpuSeconds));
+  const submittedAt = new Array<number>(load.bodies.length);
+  let sent = 0;
+  let rejected = 0;
+  let nextNode = 0;
+  const inFlight = new Set<Promise<void>>();
+  const start = performance.now();
+  while (sent < load.bodies.length) {
+    const due = Math.min(load.bodies.length, Math.floor(((performance.now() - start) / 1000) * rate));
+    while (sent < due) {
+      const from = sent;
+      const to = Math.min(due, sent + batchSize);
+      const now = performance.now();
+      const batch = [];
+      for (let i = from; i < to; i++) {
+        submittedAt[i] = now;
+        batch.push({ jsonrpc: '2.0', id: i, method: 'broadcast_tx_sync', params: { tx: load.bodies[i] } });
+      }
+      sent = to;
+      const url = rpcUrl(net, nextNode++ % net.n);
+      const request: Promise<void> = rpc(url, batch)
+        .then((replies) => {
+          for (const reply of replies as { error?: unknown }[]) if (reply.error !== undefined) rejected++;
+        })
+        .catch(() => {
+          rejected += to - from;
+        })
+        .finally(() => inFlight.delete(request));
+      inFlight.add(request);
+    }
+    await sleep(5);
+  }
+  await Promise.all(inFlight);
+  const submitEnd = performance.now();
+  const drainDeadline = submitEnd + 15_000;
+  while (performance.now() < drainDeadline && tracker.committedAt.size < load.bodies.length - rejected) await sleep(50);
+  tracker.close();
+
+  const latencies: number[] = [];
+  let lastCommit = start;
+  load.hashes.forEach((hash, i) => {
+    const at = tracker.committedAt.get(hash);
+    if (at === undefined) return;
+    latencies.push(at - (submittedAt[i] as number));
+    if (at > lastCommit) lastCommit = at;
+  });
+  latencies.sort((a, b) => a - b);
+  const stats = net.nodes.map((c) => (c?.pid === undefined ? { peakRssMb: 0, cpuSeconds: 0 } : processStats(c.pid)));
+  const cores = availableParallelism();
+  const ceiling = (cores * verifyPerSecond) / net.n;
+  const elapsed = Math.max(lastCommit, submitEnd) - start;
+  const tps = latencies.length / (elapsed / 1000);
+  return {
+    validators: net.n,
+    rate,
+    duration_s: +((submitEnd - start) / 1000).toFixed(1),
+    committed: latencies.length,
+    tps: Math.round(tps),
+    p50_ms: +percentile(latencies, 0.5).toFixed(1),
+    p99_ms: +percentile(latencies, 0.99).toFixed(1),
+    max_rss_mb: Math.round(Math.max(...stats.map((s) => s.peakRssMb))),
+    cpu_s_per_node: +(stats.reduce((sum, s, i) => sum + s.cpuSeconds - (cpuBefore[i] ?? 0), 0) / net.n).toFixed(1),
+    verify_per_s: verifyPerSecond,
+    ceiling_tps: Math.round(ceiling),
+    ratio: +(tps / ceiling).toFixed(2),
+    offered: load.bodies.length,
+    rejected,
+  };
+}
+
+function svgPlot(results: readonly RunResult[]): string {
+  const width = 640;
+  const height = 400;
+  const pad = 50;
+  const maxRate = Math.max(...results.map((r) => r.rate), 1);
+  const maxLatency = Math.max(...results.map((r) => r.p99_ms).filter(Number.isFinite), 1);
+  const x = (rate: number): number => pad + ((width - 2 * pad) * rate) / maxRate;
+  const y = (ms: number): number => height - pad - ((height - 2 * pad) * ms) / maxLatency;
+  const line = (key: 'p50_ms' | 'p99_ms', color: string): string =>
+    `<polyline fill="none" stroke="${color}" stroke-width="2" points="${results.map((r) => `${x(r.rate).toFixed(1)},${y(r[key]).toFixed(1)}`).join(' ')}"/>`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="black"/>`,
+    `<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${height - pad}" stroke="black"/>`,
+    `<text x="${width / 2}" y="${height - 10}" text-anchor="middle">offered rate (tx/s), up to ${maxRate}</text>`,
+    `<text x="12" y="${height / 2}" transform="rotate(-90 12 ${height / 2})" text-anchor="middle">latency (ms), up to ${maxLatency.toFixed(0)}</text>`,
+    line('p50_ms', '#1f77b4'),
+    line('p99_ms', '#d62728'),
+    `<text x="${width - pad - 80}" y="${pad}" fill="#1f77b4">p50</text>`,
+    `<text x="${width - pad - 40}" y="${pad}" fill="#d62728">p99</text>`,
+    '</svg>',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      validators: { type: 'string', default: '4' },
+      rate: { type: 'string', default: '1000' },
+      duration: { type: 'string', default: '20' },
+      accounts: { type: 'string', default: '2000' },
+      batch: { type: 'string', default: '50' },
+      sweep: { type: 'boolean', default: false },
+      catchup: { type: 'boolean', default: false },
+      txs: { type: 'string', default: '100000' },
+      plot: { type: 'string' },
+      smoke: { type: 'boolean', default: false },
+    },
+  });
+  const n = Number(values.validators);
+  const batch = Number(values.batch);
+  const verifyPerSecond = measureVerifyRate();
+  const accounts = values.smoke ? 50 : Number(values.accounts);
+  const net = await startNetwork(n, accounts);
+  const nonces = new Map<string, bigint>();
+  try {
+    if (values.catchup) {
+      await catchup(net, Number(values.txs), batch, verifyPerSecond, nonces);
+    } else if (values.sweep) {
+      const results: RunResult[] = [];
+      for (const rate of [250, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000]) {
+        const load = signLoad(net, rate * Number(values.duration), nonces);
+        const result = await runLoad(net, load, rate, batch, verifyPerSecond);
+        results.push(result);
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+        const held = result.committed >= 0.95 * result.offered && result.p99_ms < 1000;
+        if (!held) break;
+      }
+      const best = results.filter((r) => r.committed >= 0.95 * r.offered && r.p99_ms < 1000).pop();
+      process.stdout.write(`${JSON.stringify({ sweep: true, highest_rate_held: best?.rate ?? 0, tps: best?.tps ?? 0, p99_ms: best?.p99_ms ?? null })}\n`);
+      if (values.plot !== undefined) await writeFile(values.plot, svgPlot(results));
+    } else {
+      const rate = values.smoke ? 100 : Number(values.rate);
+      const duration = values.smoke ? 3 : Number(values.duration);
+      const load = signLoad(net, rate * duration, nonces);
+      process.stdout.write(`${JSON.stringify(await runLoad(net, load, rate, batch, verifyPerSecond))}\n`);
+    }
+  } finally {
+    await stopNetwork(net);
+  }
+}
+
+/** Stops node n-1, commits `txs` without it, restarts it and measures how fast it catches up. */
+async function catchup(net: Network, txs: number, batch: number, verifyPerSecond: number, nonces: Map<string, bigint>): Promise<void> {
+  const lagger = net.n - 1;
+  const child = net.nodes[lagger] as ChildProcess;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  net.nodes[lagger] = undefined;
+  const load = signLoad(net, txs, nonces);
+  const result = await runLoad({ ...net, n: net.n - 1, nodes: net.nodes.slice(0, lagger) }, load, 3000, batch, verifyPerSecond);
+  const status = (await rpc(rpcUrl(net, 0), { jsonrpc: '2.0', id: 1, method: 'status' })) as { result: { latest_height: number } };
+  const target = status.result.latest_height;
+  const start = performance.now();
+  startNode(net, lagger);
+  await waitHealthy(net, lagger);
+  for (;;) {
+    const s = (await rpc(rpcUrl(net, lagger), { jsonrpc: '2.0', id: 1, method: 'status' })) as { result: { latest_height: number } };
+    if (s.result.latest_height >= target) break;
+    await sleep(50);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  process.stdout.write(
+    `${JSON.stringify({ catchup: true, txs: result.committed, blocks: target, seconds: +seconds.toFixed(2), tx_per_s: Math.round(result.committed / seconds) })}\n`,
+  );
+}
+
+await main();
