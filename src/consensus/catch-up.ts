@@ -95,6 +95,11 @@ export class CatchUp {
     return true;
   }
 
+  /** Whether a body with this hash was asked for (and not answered yet). */
+  asked(hashHex: string): boolean {
+    return this.bodyRequests.has(hashHex);
+  }
+
   /** Takes an answer to a body question; false when nobody asked for it. */
   answerBody(hashHex: string): boolean {
     return this.bodyRequests.delete(hashHex);

@@ -316,10 +316,11 @@ export class Replica {
     if (h > this.committedTip.height + 2 * this.config.windowSize) return;
     const hash = this.crypto.hashHeader(header);
     const hashHex = toHex(hash);
-    if (!this.verifyVote('pre-prepare', m.validator, m.view, h, hash, m.signature)) return;
-
     const seenKey = `${m.view}:${h}`;
     const seen = this.prePreparesSeen.get(seenKey);
+    if (seen !== undefined && toHex(this.crypto.hashHeader(seen.block.header)) === hashHex) return; // a resend
+    if (!this.verifyVote('pre-prepare', m.validator, m.view, h, hash, m.signature)) return this.misbehaved(m.validator, 'bad pre-prepare signature', out);
+
     if (seen !== undefined) {
       const seenHash = this.crypto.hashHeader(seen.block.header);
       if (!bytesEqual(seenHash, hash)) {
@@ -354,8 +355,10 @@ export class Replica {
   private onPrepare(m: Prepare, out: Effect[]): void {
     if (m.view < this.currentView || m.view > this.currentView + 1) return;
     if (!this.heightInWindow(m.height)) return;
-    if (!this.verifyVote('prepare', m.validator, m.view, m.height, m.blockHash, m.signature)) return;
-    const result = this.prepares.add(m.view, m.height, m.blockHash, toHex(m.blockHash), m);
+    const hashHex = toHex(m.blockHash);
+    if (this.prepares.holds(m.view, m.height, m.validator, hashHex)) return; // a resend: no second verification
+    if (!this.verifyVote('prepare', m.validator, m.view, m.height, m.blockHash, m.signature)) return this.misbehaved(m.validator, 'bad prepare signature', out);
+    const result = this.prepares.add(m.view, m.height, m.blockHash, hashHex, m);
     if (result.kind === 'conflict') this.reportEvidence('prepare', m.validator, m.view, m.height, result.previous, m, out);
   }
 
@@ -363,8 +366,10 @@ export class Replica {
     // Commits from the previous view still complete a certificate: a QC proves a commit in any view.
     if (m.view + 1 < this.currentView || m.view > this.currentView + 1) return;
     if (!this.heightInWindow(m.height)) return;
-    if (!this.verifyVote('commit', m.validator, m.view, m.height, m.blockHash, m.signature)) return;
-    const result = this.commits.add(m.view, m.height, m.blockHash, toHex(m.blockHash), m);
+    const hashHex = toHex(m.blockHash);
+    if (this.commits.holds(m.view, m.height, m.validator, hashHex)) return; // a resend: no second verification
+    if (!this.verifyVote('commit', m.validator, m.view, m.height, m.blockHash, m.signature)) return this.misbehaved(m.validator, 'bad commit signature', out);
+    const result = this.commits.add(m.view, m.height, m.blockHash, hashHex, m);
     if (result.kind === 'conflict') this.reportEvidence('commit', m.validator, m.view, m.height, result.previous, m, out);
   }
 
@@ -374,9 +379,10 @@ export class Replica {
     if (m.height > this.committedTip.height + interval * 64) return;
     const publicKey = this.config.validators[m.validator];
     if (publicKey === undefined) return;
-    const payload = encodeCheckpointPayload({ height: m.height, blockHash: m.blockHash });
-    if (!this.crypto.verify(publicKey, 'checkpoint', payload, m.signature)) return;
     const hashHex = toHex(m.blockHash);
+    if (this.checkpoints.holds(0, m.height, m.validator, hashHex)) return; // a resend
+    const payload = encodeCheckpointPayload({ height: m.height, blockHash: m.blockHash });
+    if (!this.crypto.verify(publicKey, 'checkpoint', payload, m.signature)) return this.misbehaved(m.validator, 'bad checkpoint signature', out);
     const result = this.checkpoints.add(0, m.height, m.blockHash, hashHex, m);
     if (result.kind === 'conflict') {
       this.reportEvidence('checkpoint', m.validator, 0, m.height, result.previous, m, out);
@@ -423,8 +429,9 @@ export class Replica {
   private onBlockResponse(m: BlockResponse): void {
     const hash = this.crypto.hashHeader(m.block.header);
     const hashHex = toHex(hash);
+    if (!this.catchUp.asked(hashHex)) return; // unsolicited: not even worth a tx root
     if (!this.crypto.bodyMatchesHeader(m.block)) return;
-    if (!this.catchUp.answerBody(hashHex)) return; // unsolicited
+    this.catchUp.answerBody(hashHex);
     this.rememberBlock(m.block, hash, hashHex, m.block.header.height);
   }
 
@@ -899,6 +906,10 @@ export class Replica {
     const publicKey = this.config.validators[validator];
     if (publicKey === undefined) return false;
     return this.crypto.verify(publicKey, kind, encodeVotePayload({ view, height, blockHash }), signature);
+  }
+
+  private misbehaved(peer: number, reason: string, out: Effect[]): void {
+    out.push({ type: 'misbehaviour', peer, reason });
   }
 
   private reportEvidence(

@@ -122,6 +122,11 @@ export type Effect =
   | { readonly type: 'stable-checkpoint'; readonly height: number; readonly blockHash: Hash }
   /** The replica entered a view (after a valid NEW-VIEW, or at start). */
   | { readonly type: 'view-entered'; readonly view: number; readonly primary: number }
+  /**
+   * A peer sent something that can only be malice or a bug (a bad signature on a message
+   * it claims as its own): the driver may rate-limit or ban it. Never a proof for others.
+   */
+  | { readonly type: 'misbehaviour'; readonly peer: number; readonly reason: string }
   /** A validator signed two conflicting messages. */
   | { readonly type: 'evidence'; readonly evidence: Evidence };
 

@@ -44,6 +44,11 @@ export class VoteBook<M extends SignedVote> {
     return { kind: 'added', count: this.count(view, height, hashHex) };
   }
 
+  /** Whether `validator` already has exactly this vote here (a resent duplicate costs no verification). */
+  holds(view: number, height: number, validator: number, hashHex: string): boolean {
+    return this.slots.get(slotKey(view, height))?.votes.get(validator)?.hashHex === hashHex;
+  }
+
   count(view: number, height: number, hashHex: string): number {
     const slot = this.slots.get(slotKey(view, height));
     if (slot === undefined) return 0;

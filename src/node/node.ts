@@ -416,6 +416,9 @@ export class LedgerNode implements NodeApi {
           this.metrics.viewChanged();
           this.options.logger.info({ view: effect.view, primary: effect.primary }, 'entered view');
           break;
+        case 'misbehaviour':
+          this.network.penalize(effect.peer, effect.reason);
+          break;
         case 'evidence':
           if (this.evidence.length < MAX_EVIDENCE) this.evidence.push(effect.evidence);
           this.options.logger.warn(
