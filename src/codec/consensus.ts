@@ -47,6 +47,7 @@ import { decodeWith, type Reader } from './reader.js';
 import type { CodecError, Result } from './result.js';
 import {
   LIMITS,
+  type Block,
   type CheckpointPayload,
   type ConsensusMessage,
   type ConsensusMessageType,
@@ -282,6 +283,47 @@ function writeNewViewFields(w: Writer, nv: Omit<NewView, 'signature'>): void {
     writeViewChangeFields(w, vc);
     w.fixed(vc.signature, SIGNATURE_LENGTH);
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// WAL records: a replica's own signed messages, and the prepared certificates it must not
+// forget (PBFT's safety needs every replica that sent COMMIT to still report, after a
+// restart, the certificate behind it). A record is a message encoding (tags 1..9), or the
+// tag PREPARED_RECORD_TAG and a prepared certificate.
+
+export const PREPARED_RECORD_TAG = 0x80;
+
+export type WalRecord =
+  | { readonly kind: 'message'; readonly message: ConsensusMessage }
+  | { readonly kind: 'prepared'; readonly certificate: PreparedCertificate; readonly block: Block };
+
+/**
+ * A prepared certificate and the block it certifies: after a restart of every validator
+ * the body may exist nowhere else, and a new view that must re-propose it needs it.
+ */
+export function encodePreparedRecord(pc: PreparedCertificate, block: Block): Uint8Array {
+  const parts = blockParts(block);
+  const w = new Writer(1 + 8 + 8 + MIN_BLOCK_HEADER_BYTES + 4 + pc.signatures.length * (VALIDATOR_INDEX_BYTES + SIGNATURE_LENGTH) + 64 + parts.size);
+  w.u8(PREPARED_RECORD_TAG);
+  writePreparedCertificate(w, pc);
+  writeBlockParts(w, parts);
+  return finishMessage(w);
+}
+
+export function decodeWalRecord(bytes: Uint8Array): Result<WalRecord, CodecError> {
+  if (bytes[0] === PREPARED_RECORD_TAG) {
+    return decodeWith(
+      bytes,
+      (r) => {
+        r.u8();
+        const certificate = readPreparedCertificate(r);
+        return { kind: 'prepared' as const, certificate, block: readBlock(r) };
+      },
+      LIMITS.messageBytes,
+    );
+  }
+  const message = decodeConsensusMessage(bytes);
+  return message.ok ? { ok: true, value: { kind: 'message', message: message.value } } : message;
 }
 
 function writePreparedCertificate(w: Writer, pc: PreparedCertificate): void {

@@ -177,6 +177,14 @@ export class Replica {
     this.committedTip = { height: c.height, hash: c.hash, hashHex: toHex(c.hash), timestamp: c.timestamp, certificate: c.certificate };
     this.stableCheckpoint = { height: 0, hashHex: this.genesisHex };
     this.catchUp = new CatchUp(this.set, config.retransmitMs, 4 * config.windowSize, c.height);
+    for (const { certificate: cert, block } of restored.prepared ?? []) {
+      const held = this.preparedCerts.get(cert.height);
+      if (cert.height <= c.height || (held !== undefined && cert.view <= held.view)) continue;
+      const hash = crypto.hashHeader(cert.header);
+      if (!bytesEqual(hash, crypto.hashHeader(block.header))) continue; // not the certified block: ignore the record
+      this.preparedCerts.set(cert.height, cert);
+      this.rememberBlock(block, hash, toHex(hash), cert.height);
+    }
     this.restoreFromWal(restored.wal);
   }
 
@@ -510,22 +518,25 @@ export class Replica {
       if (known.execution !== 'valid') return;
       this.sendVote('prepare', h, slot.hash, slot.hashHex, out);
       if (this.prepares.count(this.currentView, h, slot.hashHex) >= this.quorum) {
-        this.recordPrepared(h, slot);
+        this.recordPrepared(h, slot, out);
         if (h === this.committedTip.height + 1) this.sendVote('commit', h, slot.hash, slot.hashHex, out);
       }
       parentHash = slot.hash;
     }
   }
 
-  private recordPrepared(height: number, slot: Slot): void {
+  private recordPrepared(height: number, slot: Slot, out: Effect[]): void {
     const existing = this.preparedCerts.get(height);
     if (existing !== undefined && existing.view >= this.currentView) return;
-    this.preparedCerts.set(height, {
+    const certificate: PreparedCertificate = {
       view: this.currentView,
       height,
       header: slot.block.header,
       signatures: this.prepares.signatures(this.currentView, height, slot.hashHex),
-    });
+    };
+    this.preparedCerts.set(height, certificate);
+    // On disk before the COMMIT it allows leaves (the driver persists a step's records first).
+    out.push({ type: 'persist-prepared', certificate, block: slot.block });
   }
 
   /** Commits height tip+1 if a certificate and the body for it are at hand. */

@@ -9,6 +9,7 @@ import type {
   Block,
   BlockHeader,
   ConsensusMessage,
+  PreparedCertificate,
   QuorumCertificate,
 } from '../codec/types.js';
 
@@ -68,6 +69,8 @@ export interface RestoredState {
   };
   /** Every message this replica signed and persisted, oldest first. */
   readonly wal: readonly ConsensusMessage[];
+  /** The prepared certificates it persisted, with their blocks (see the `persist-prepared` effect). */
+  readonly prepared?: readonly { readonly certificate: PreparedCertificate; readonly block: Block }[];
   /** Wall-clock time at start. */
   readonly now: number;
 }
@@ -100,6 +103,12 @@ export type Effect =
    * a restarted replica knows the view it is in and what that view must re-propose).
    */
   | { readonly type: 'persist'; readonly message: ConsensusMessage }
+  /**
+   * Durably record a prepared certificate (WAL, before any send of the same step). A
+   * replica that sent COMMIT must still report the certificate behind it after a restart,
+   * or a later view could re-propose another block at that height.
+   */
+  | { readonly type: 'persist-prepared'; readonly certificate: PreparedCertificate; readonly block: Block }
   /**
    * Build a block from the mempool on top of `parentHash` (which the driver has executed)
    * and execute it; answer with `proposal-built`.

@@ -10,8 +10,8 @@
  * sends, executions, commits (appended to the store in height order) and fetches follow
  * in order. Nothing a peer or client sends can throw out of this loop.
  */
-import { encodeConsensusMessage, decodeConsensusMessage } from '../codec/consensus.js';
-import type { Block, ConsensusMessage, QuorumCertificate, Tx } from '../codec/types.js';
+import { decodeConsensusMessage, decodeWalRecord, encodeConsensusMessage, encodePreparedRecord } from '../codec/consensus.js';
+import type { Block, ConsensusMessage, PreparedCertificate, QuorumCertificate, Tx } from '../codec/types.js';
 import { Replica } from '../consensus/replica.js';
 import type { ConsensusCrypto, Effect, Evidence, ReplicaEvent } from '../consensus/types.js';
 import { bytesEqual, toHex } from '../crypto/bytes.js';
@@ -105,6 +105,7 @@ export class LedgerNode implements NodeApi {
   private constructor(
     private readonly options: NodeOptions,
     restoredWal: readonly ConsensusMessage[],
+    restoredPrepared: readonly { certificate: PreparedCertificate; block: Block }[],
     tip: { height: number; hash: Hash; timestamp: number; certificate: QuorumCertificate | null },
     state: Awaited<ReturnType<BlockStore['loadState']>>,
   ) {
@@ -157,7 +158,7 @@ export class LedgerNode implements NodeApi {
         maxClockSkewMs: 10_000,
       },
       crypto,
-      { committed: tip, wal: restoredWal, now: this.clock() },
+      { committed: tip, wal: restoredWal, prepared: restoredPrepared, now: this.clock() },
     );
   }
 
@@ -166,16 +167,22 @@ export class LedgerNode implements NodeApi {
     const { store, logger } = options;
     const walEntries = await store.wal.readAll();
     const restored: ConsensusMessage[] = [];
+    const prepared: { certificate: PreparedCertificate; block: Block }[] = [];
     const indexed: WalIndexEntry[] = [];
     for (const entry of walEntries) {
-      const decoded = decodeConsensusMessage(entry.bytes);
+      const decoded = decodeWalRecord(entry.bytes);
       if (!decoded.ok) {
-        // A torn tail write cannot have been sent (we send only after the sync), so it is safe to skip.
-        logger.warn({ seq: entry.seq, error: decoded.error.message }, 'skipping an undecodable WAL entry');
-        continue;
+        // The WAL checks every record's CRC, so this is not a torn write: it is a bug or
+        // corruption, and skipping it could forget a vote. Refuse to start.
+        throw new Error(`consensus WAL record ${entry.seq} does not decode (${decoded.error.message}); the WAL is damaged`);
       }
-      restored.push(decoded.value);
-      indexed.push(walIndexEntry(entry.seq, decoded.value));
+      if (decoded.value.kind === 'prepared') {
+        prepared.push({ certificate: decoded.value.certificate, block: decoded.value.block });
+        indexed.push({ seq: entry.seq, type: 'prepared', height: decoded.value.certificate.height });
+      } else {
+        restored.push(decoded.value.message);
+        indexed.push(walIndexEntry(entry.seq, decoded.value.message));
+      }
     }
     const tipRef = store.tip();
     let tip: { height: number; hash: Hash; timestamp: number; certificate: QuorumCertificate | null };
@@ -188,7 +195,7 @@ export class LedgerNode implements NodeApi {
       tip = { height: tipRef.height, hash: tipRef.hash, timestamp: block.header.timestamp, certificate };
     }
     const state = await store.loadState();
-    const node = new LedgerNode(options, restored, tip, state);
+    const node = new LedgerNode(options, restored, prepared, tip, state);
     node.walIndex.push(...indexed);
     await node.startIo();
     logger.info(
@@ -373,12 +380,16 @@ export class LedgerNode implements NodeApi {
   private async carryOut(effects: readonly Effect[]): Promise<void> {
     // Group commit: every vote of this turn on disk before any message of this turn leaves.
     const toPersist: ConsensusMessage[] = [];
+    const certificates: { certificate: PreparedCertificate; block: Block }[] = [];
     for (const e of effects) {
       if (e.type === 'persist' || ((e.type === 'send' || e.type === 'broadcast') && e.persist)) toPersist.push(e.message);
+      else if (e.type === 'persist-prepared') certificates.push({ certificate: e.certificate, block: e.block });
     }
-    if (toPersist.length > 0) {
-      const first = await this.metrics.timeWal(() => this.options.store.wal.append(toPersist.map(encodeConsensusMessage)));
-      toPersist.forEach((m, i) => this.walIndex.push(walIndexEntry(first + i, m)));
+    if (toPersist.length > 0 || certificates.length > 0) {
+      const records = [...certificates.map((c) => encodePreparedRecord(c.certificate, c.block)), ...toPersist.map(encodeConsensusMessage)];
+      const first = await this.metrics.timeWal(() => this.options.store.wal.append(records));
+      certificates.forEach((c, i) => this.walIndex.push({ seq: first + i, type: 'prepared', height: c.certificate.height }));
+      toPersist.forEach((m, i) => this.walIndex.push(walIndexEntry(first + certificates.length + i, m)));
     }
     for (const effect of effects) {
       switch (effect.type) {
@@ -389,7 +400,8 @@ export class LedgerNode implements NodeApi {
           this.network.broadcastConsensus(encodeConsensusMessage(effect.message));
           break;
         case 'persist':
-          break;
+        case 'persist-prepared':
+          break; // written above, before anything of this turn left
         case 'build-proposal':
           this.buildProposal(effect);
           break;
@@ -499,7 +511,8 @@ export class LedgerNode implements NodeApi {
    * they would fall below it), since they say which view this replica promised to be in.
    */
   private async compactWal(stableHeight: number): Promise<void> {
-    const isVote = (e: WalIndexEntry): boolean => e.type === 'pre-prepare' || e.type === 'prepare' || e.type === 'commit';
+    const isVote = (e: WalIndexEntry): boolean =>
+      e.type === 'pre-prepare' || e.type === 'prepare' || e.type === 'commit' || e.type === 'prepared';
     let cut = this.walIndex.findIndex((e) => isVote(e) && e.height > stableHeight);
     if (cut < 0) cut = this.walIndex.length;
     if (cut === 0) return;
@@ -647,7 +660,7 @@ export class LedgerNode implements NodeApi {
 /** What compaction needs to know of a WAL entry; VIEW-CHANGE and NEW-VIEW keep the message to carry it over. */
 interface WalIndexEntry {
   readonly seq: number;
-  readonly type: ConsensusMessage['type'];
+  readonly type: ConsensusMessage['type'] | 'prepared';
   readonly height: number;
   readonly message?: ConsensusMessage;
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { encodeBlockHeader } from '../../src/codec/block.js';
-import type { Block, BlockHeader, ConsensusMessage, QuorumCertificate } from '../../src/codec/types.js';
+import type { Block, BlockHeader, ConsensusMessage, PreparedCertificate, QuorumCertificate } from '../../src/codec/types.js';
 import { Replica } from '../../src/consensus/replica.js';
 import type { ConsensusCrypto, Effect, Evidence, ReplicaConfig, ReplicaEvent } from '../../src/consensus/types.js';
 import { bytesEqual, toHex, utf8 } from '../../src/crypto/bytes.js';
@@ -75,6 +75,8 @@ export class Cluster {
   readonly config: Omit<ReplicaConfig, 'self'>;
   readonly replicas: Replica[] = [];
   readonly wal: ConsensusMessage[][] = [];
+  /** Prepared certificates each replica persisted (they survive a crash, like the WAL). */
+  readonly prepared: { certificate: PreparedCertificate; block: Block }[][] = [];
   readonly chains: { block: Block; hash: Hash; certificate: QuorumCertificate }[][] = [];
   readonly evidence: { by: number; evidence: Evidence }[] = [];
   readonly sent: Sent[] = [];
@@ -109,6 +111,7 @@ export class Cluster {
     this.states.set(toHex(GENESIS_HASH), GENESIS_STATE);
     for (let i = 0; i < this.n; i++) {
       this.wal.push([]);
+      this.prepared.push([]);
       this.chains.push([]);
       this.replicas.push(this.makeReplica(i));
     }
@@ -122,6 +125,7 @@ export class Cluster {
         ? { height: 0, hash: GENESIS_HASH, timestamp: 0, certificate: null }
         : { height: tip.block.header.height, hash: tip.hash, timestamp: tip.block.header.timestamp, certificate: tip.certificate },
       wal: [...(this.wal[i] as ConsensusMessage[])],
+      prepared: [...(this.prepared[i] ?? [])],
       now: this.now,
     });
   }
@@ -202,6 +206,9 @@ export class Cluster {
         }
         case 'persist':
           (this.wal[i] as ConsensusMessage[]).push(effect.message);
+          break;
+        case 'persist-prepared':
+          this.prepared[i]?.push({ certificate: effect.certificate, block: effect.block });
           break;
         case 'build-proposal': {
           const take = Math.min(this.pending[i] ?? 0, 100);

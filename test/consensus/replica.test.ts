@@ -191,6 +191,35 @@ describe('Replica: faults', () => {
 });
 
 describe('Replica: restored from its WAL', () => {
+  it('replicas that sent COMMIT still report the prepared block after a restart, so a new view cannot fork it', () => {
+    const cluster = new Cluster();
+    // Phase 1: the primary r0 alone gathers the COMMITs of h1 and commits it; r1 sees
+    // nothing; r2 and r3 prepare and send COMMIT but never see anyone else's COMMIT.
+    cluster.filter = ({ to, message }) => to !== 1 && !(message.type === 'commit' && (to === 2 || to === 3));
+    cluster.submit(10);
+    cluster.run();
+    expect(heights(cluster)).toEqual([1, 0, 0, 0]);
+    const committed = toHex(cluster.chain(0)[0]?.hash as Uint8Array);
+    // Phase 2: r0 is gone; r2 and r3 restart from disk. View 1 (primary r1) is built from
+    // r1, r2 and r3 alone: only their persisted prepared certificates can carry h1.
+    cluster.crash(0);
+    cluster.crash(2);
+    cluster.crash(3);
+    cluster.restart(2);
+    cluster.restart(3);
+    cluster.filter = () => true;
+    cluster.submit(10);
+    cluster.advance(6_000);
+    for (const i of [1, 2, 3]) {
+      expect(cluster.replica(i).view, `r${i}`).toBeGreaterThanOrEqual(1);
+      expect(toHex(cluster.chain(i)[0]?.hash as Uint8Array), `r${i} at h1`).toBe(committed);
+      expect(cluster.chain(i).length, `r${i}`).toBeGreaterThanOrEqual(2);
+    }
+    cluster.restart(0);
+    cluster.advance(3_000);
+    expectAgreement(cluster);
+  });
+
   it('a restarted primary proposes again exactly the block it signed before the crash, and the chain goes on', () => {
     const cluster = new Cluster();
     // The primary's PRE-PREPARE for height 1 is persisted, then lost on the wire: nobody votes.
