@@ -463,7 +463,8 @@ export class Replica {
       return;
     }
     if (this.viewChanging || !this.isPrimary || block.header.view !== this.currentView || block.header.height !== height) return;
-    if (this.slots.has(height)) return;
+    // Catch-up may have committed this height while the block was being built.
+    if (height <= this.committedTip.height || this.slots.has(height)) return;
     const hash = this.crypto.hashHeader(block.header);
     const hashHex = toHex(hash);
     const known = this.rememberBlock(block, hash, hashHex, height);

@@ -92,6 +92,8 @@ export class LedgerNode implements NodeApi {
   private ticker: NodeJS.Timeout | undefined;
   private stopping = false;
   private fatal: Error | null = null;
+  /** Resolves when every WAL record handed over so far is on disk (writes complete in order). */
+  private durable: Promise<void> = Promise.resolve();
   /** The latest store append (they complete in height order). */
   private appended: Promise<void> = Promise.resolve();
 
@@ -275,6 +277,7 @@ export class LedgerNode implements NodeApi {
     if (this.ticker !== undefined) clearInterval(this.ticker);
     await this.rpc?.stop().catch(() => {});
     await this.draining?.catch(() => {});
+    await this.durable.catch(() => {});
     await this.appended;
     for (const [, list] of this.waiters) for (const w of list) {
       clearTimeout(w.timer);
@@ -377,8 +380,14 @@ export class LedgerNode implements NodeApi {
     this.options.logger.error({ err: this.fatal.message, stack: this.fatal.stack }, 'consensus halted: internal fault');
   }
 
+  /**
+   * Carries out one turn's effects. Votes are written to the WAL without holding up the
+   * loop: the next turns run while the write is in flight (and the WAL folds them into
+   * one fdatasync), but every message leaves only once everything persisted up to its
+   * turn is on disk. So a vote never leaves before it is durable, messages keep their
+   * order, and one slow fsync no longer stalls execution, proposals and RPC.
+   */
   private async carryOut(effects: readonly Effect[]): Promise<void> {
-    // Group commit: every vote of this turn on disk before any message of this turn leaves.
     const toPersist: ConsensusMessage[] = [];
     const certificates: { certificate: PreparedCertificate; block: Block }[] = [];
     for (const e of effects) {
@@ -387,21 +396,32 @@ export class LedgerNode implements NodeApi {
     }
     if (toPersist.length > 0 || certificates.length > 0) {
       const records = [...certificates.map((c) => encodePreparedRecord(c.certificate, c.block)), ...toPersist.map(encodeConsensusMessage)];
-      const first = await this.metrics.timeWal(() => this.options.store.wal.append(records));
-      certificates.forEach((c, i) => this.walIndex.push({ seq: first + i, type: 'prepared', height: c.certificate.height }));
-      toPersist.forEach((m, i) => this.walIndex.push(walIndexEntry(first + certificates.length + i, m)));
+      this.durable = this.metrics
+        .timeWal(() => this.options.store.wal.append(records))
+        .then((first) => {
+          certificates.forEach((c, i) => this.walIndex.push({ seq: first + i, type: 'prepared', height: c.certificate.height }));
+          toPersist.forEach((m, i) => this.walIndex.push(walIndexEntry(first + certificates.length + i, m)));
+        });
+      // A failed WAL write halts consensus: nothing waiting on it is ever sent.
+      this.durable.catch((err: unknown) => this.fail(err));
     }
+    const durable = this.durable;
     for (const effect of effects) {
       switch (effect.type) {
-        case 'send':
-          this.network.sendConsensus(effect.to, encodeConsensusMessage(effect.message));
+        case 'send': {
+          const bytes = encodeConsensusMessage(effect.message);
+          const to = effect.to;
+          durable.then(() => this.network.sendConsensus(to, bytes), () => {});
           break;
-        case 'broadcast':
-          this.network.broadcastConsensus(encodeConsensusMessage(effect.message));
+        }
+        case 'broadcast': {
+          const bytes = encodeConsensusMessage(effect.message);
+          durable.then(() => this.network.broadcastConsensus(bytes), () => {});
           break;
+        }
         case 'persist':
         case 'persist-prepared':
-          break; // written above, before anything of this turn left
+          break; // handed to the WAL above; sends wait for it
         case 'build-proposal':
           this.buildProposal(effect);
           break;

@@ -95,10 +95,20 @@ interface Lifecycle {
   closed: boolean;
 }
 
+interface PendingAppend {
+  readonly block: Block;
+  readonly qc: QuorumCertificate;
+  readonly writes: StateWrites;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
 export class BlockStore {
   private current: TipState;
-  /** Appends run one after another, each validated against the tip the previous left. */
-  private appendQueue: Promise<unknown> = Promise.resolve();
+  /** Appends waiting for the next group write, in call order. */
+  private readonly pending: PendingAppend[] = [];
+  /** The group writer, while one runs. */
+  private flushing: Promise<void> | undefined;
 
   private constructor(
     private readonly db: StoreDb,
@@ -165,14 +175,61 @@ export class BlockStore {
     // Refused at call time once closing has begun; an append accepted before that is
     // still written (close waits for the queue).
     if (this.lifecycle.closed) return Promise.reject(new StoreError('closed', 'the store is closed'));
-    const run = this.appendQueue.then(() => this.appendNow(block, qc, writes));
-    this.appendQueue = run.catch(() => {});
-    return run;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ block, qc, writes, resolve, reject });
+      this.startFlush();
+    });
   }
 
-  private async appendNow(block: Block, qc: QuorumCertificate, writes: StateWrites): Promise<void> {
+  private startFlush(): void {
+    if (this.flushing !== undefined) return;
+    this.flushing = this.flush().finally(() => {
+      this.flushing = undefined;
+      // An append may have arrived after the writer's last look at the queue.
+      if (this.pending.length > 0) this.startFlush();
+    });
+  }
+
+  /**
+   * Group commit: every append waiting when a write starts goes into that one atomic,
+   * synced batch. Under load the node commits blocks faster than one fsync each, and a
+   * queue of single-block writes would make durability (and so every client's commit
+   * notification) fall further behind with every block.
+   */
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const group = this.pending.splice(0);
+      const batch = this.db.root.batch();
+      let tip = this.current;
+      const accepted: PendingAppend[] = [];
+      for (const entry of group) {
+        try {
+          tip = this.addToBatch(batch, entry, tip);
+          accepted.push(entry);
+        } catch (err) {
+          entry.reject(err);
+        }
+      }
+      if (accepted.length === 0) {
+        await batch.close();
+        continue;
+      }
+      try {
+        await batch.write({ sync: this.sync });
+      } catch (err) {
+        const failure = ioError(`blocks ${accepted[0]?.block.header.height}..${tip.height} cannot be written`, err);
+        for (const entry of accepted) entry.reject(failure);
+        continue;
+      }
+      this.current = tip;
+      for (const entry of accepted) entry.resolve();
+    }
+  }
+
+  /** Checks that `entry` extends `tip` and adds its rows to `batch`; returns the new tip. */
+  private addToBatch(batch: ReturnType<StoreDb['root']['batch']>, entry: PendingAppend, tip: TipState): TipState {
+    const { block, qc, writes } = entry;
     const { header } = block;
-    const tip = this.current;
     if (header.height !== tip.height + 1) {
       throw new StoreError('not-next', `block ${header.height} is not next: the tip is at height ${tip.height}`);
     }
@@ -189,42 +246,30 @@ export class BlockStore {
         `block ${header.height} (${toHex(blockHash)}): the certificate is for block ${qc.height} (${toHex(qc.blockHash)})`,
       );
     }
-
     const heightKey = u64Key(header.height);
     const { db } = this;
-    const batch = db.root.batch();
-    try {
-      const blockBytes = encodeBlock(block);
-      const headerBytes = blockHeaderSize(header);
-      batch.put(heightKey, blockBytes, { sublevel: db.block });
-      // The block's encoding starts with its header's.
-      batch.put(heightKey, blockBytes.slice(0, headerBytes), { sublevel: db.header });
-      batch.put(heightKey, encodeQuorumCertificate(qc), { sublevel: db.cert });
-      batch.put(blockHash, heightKey, { sublevel: db.blockHash });
-      // A tx hash is unique on a chain (the sender's nonce is part of it and is never
-      // reused), so these index rows are new too. Txs follow the header and a u32 count.
-      let offset = headerBytes + 4;
-      block.txs.forEach((tx, index) => {
-        const length = txSize(tx);
-        batch.put(hashTx(tx), encodeTxLocation(header.height, index), { sublevel: db.tx });
-        batch.put(senderKey(fromHex(senderAddress(tx)), header.height, index), encodeTxSpan(offset, length), { sublevel: db.sender });
-        offset += length;
-      });
-      for (const [hexKey, value] of writes) {
-        if (value === null) batch.del(fromHex(hexKey), { sublevel: db.state });
-        else batch.put(fromHex(hexKey), value, { sublevel: db.state });
-      }
-      batch.put(META_TIP, encodeTip({ height: header.height, hash: blockHash }), { sublevel: db.meta });
-    } catch (err) {
-      await batch.close();
-      throw err;
+    const blockBytes = encodeBlock(block);
+    const headerBytes = blockHeaderSize(header);
+    batch.put(heightKey, blockBytes, { sublevel: db.block });
+    // The block's encoding starts with its header's.
+    batch.put(heightKey, blockBytes.slice(0, headerBytes), { sublevel: db.header });
+    batch.put(heightKey, encodeQuorumCertificate(qc), { sublevel: db.cert });
+    batch.put(blockHash, heightKey, { sublevel: db.blockHash });
+    // A tx hash is unique on a chain (the sender's nonce is part of it and is never
+    // reused), so these index rows are new too. Txs follow the header and a u32 count.
+    let offset = headerBytes + 4;
+    block.txs.forEach((tx, index) => {
+      const length = txSize(tx);
+      batch.put(hashTx(tx), encodeTxLocation(header.height, index), { sublevel: db.tx });
+      batch.put(senderKey(fromHex(senderAddress(tx)), header.height, index), encodeTxSpan(offset, length), { sublevel: db.sender });
+      offset += length;
+    });
+    for (const [hexKey, value] of writes) {
+      if (value === null) batch.del(fromHex(hexKey), { sublevel: db.state });
+      else batch.put(fromHex(hexKey), value, { sublevel: db.state });
     }
-    try {
-      await batch.write({ sync: this.sync });
-    } catch (err) {
-      throw ioError(`block ${header.height} cannot be written`, err);
-    }
-    this.current = { height: header.height, hash: blockHash, stateRoot: header.stateRoot };
+    batch.put(META_TIP, encodeTip({ height: header.height, hash: blockHash }), { sublevel: db.meta });
+    return { height: header.height, hash: blockHash, stateRoot: header.stateRoot };
   }
 
   async getBlock(height: number): Promise<Block | undefined> {
@@ -403,7 +448,7 @@ export class BlockStore {
   async close(): Promise<void> {
     if (this.lifecycle.closed) return;
     this.lifecycle.closed = true;
-    await this.appendQueue;
+    while (this.flushing !== undefined) await this.flushing;
     try {
       await this.walLog?.close();
       await this.db.root.close();
