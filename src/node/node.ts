@@ -10,6 +10,7 @@
  * sends, executions, commits (appended to the store in height order) and fetches follow
  * in order. Nothing a peer or client sends can throw out of this loop.
  */
+import { encodeTx } from '../codec/tx.js';
 import { decodeConsensusMessage, decodeWalRecord, encodeConsensusMessage, encodePreparedRecord } from '../codec/consensus.js';
 import type { Block, ConsensusMessage, PreparedCertificate, QuorumCertificate, Tx } from '../codec/types.js';
 import { Replica } from '../consensus/replica.js';
@@ -52,6 +53,9 @@ export interface NodeOptions {
 
 const SYNC_BATCH = 64;
 const PROPOSALS_IN_FLIGHT = 3;
+/** How often pending txs are offered to all peers again, and how many at most. */
+const REGOSSIP_MS = 3_000;
+const REGOSSIP_MAX = 2_000;
 const MAX_EVIDENCE = 1024;
 const MAX_WAITERS = 100_000;
 
@@ -98,6 +102,9 @@ export class LedgerNode implements NodeApi {
   private appended: Promise<void> = Promise.resolve();
 
   private readonly waiters = new Map<string, Waiter[]>();
+  /** Txs committed in memory whose block is not yet in the store: tx hash -> place. */
+  private readonly notYetDurable = new Map<string, { height: number; index: number }>();
+  private lastRegossipAt = 0;
   private readonly commitListeners = new Set<CommitListener>();
   private readonly evidence: Evidence[] = [];
   private syncPeer = 0;
@@ -303,9 +310,25 @@ export class LedgerNode implements NodeApi {
   // Inputs
 
   private tick(): void {
+    const now = this.clock();
+    if (now - this.lastRegossipAt >= REGOSSIP_MS) {
+      this.lastRegossipAt = now;
+      this.regossip();
+    }
     if (this.tickQueued) return; // a slow turn must not pile up ticks
     this.tickQueued = true;
     this.enqueue({ type: 'tick', now: this.clock() });
+  }
+
+  /**
+   * Tx gossip goes once, to the peers connected at the time: a tx admitted while this
+   * node was cut off (or just restarted, before its peers connected) would otherwise wait
+   * here forever. So the oldest pending txs are offered to everyone again now and then;
+   * peers drop duplicates by hash before any signature check.
+   */
+  private regossip(): void {
+    if (this.mempool.size === 0) return;
+    for (const { tx } of this.mempool.pending(REGOSSIP_MAX)) this.network.broadcastTx(encodeTx(tx));
   }
 
   private onConsensusFrame(from: number, bytes: Uint8Array): void {
@@ -490,10 +513,17 @@ export class LedgerNode implements NodeApi {
       throw new Error(`certified block ${block.header.height} does not execute here: ${outcome.error.message}`);
     }
     this.lastCommitAt = this.clock();
+    // Until the store has it, a committed tx is found here: the mempool forgets it at once,
+    // and a client resubmitting it must hear "committed", not "bad nonce".
+    block.txs.forEach((tx, index) => this.notYetDurable.set(toHex(hashTx(tx)), { height: block.header.height, index }));
     this.mempool.onCommitted(block.txs, outcome.value.state);
     this.mempoolDirty = true;
     const committed: CommittedBlock = { block, hash: blockHash, certificate, receipts: outcome.value.receipts, state: outcome.value.state };
-    this.appended = this.metrics.timeStore(() => this.options.store.append(block, certificate, outcome.value.writes)).then(
+    // The block reaches the store only after this replica's own votes so far are durable:
+    // its COMMIT counted toward the certificate, so it must not be forgotten by a crash
+    // after which the block is already stored here.
+    const durable = this.durable;
+    this.appended = durable.then(() => this.metrics.timeStore(() => this.options.store.append(block, certificate, outcome.value.writes))).then(
       () => this.onDurable(committed),
       (err: unknown) => this.fail(err),
     );
@@ -501,6 +531,7 @@ export class LedgerNode implements NodeApi {
 
   private onDurable(committed: CommittedBlock): void {
     const { block, certificate } = committed;
+    for (const tx of block.txs) this.notYetDurable.delete(toHex(hashTx(tx)));
     this.metrics.committed(block.header.height, block.txs.length);
     block.txs.forEach((tx, index) => this.resolveWaiters(tx, block.header.height, index));
     for (const listener of this.commitListeners) {
@@ -601,7 +632,7 @@ export class LedgerNode implements NodeApi {
   }
 
   async txLocation(hash: Hash): Promise<{ height: number; index: number } | undefined> {
-    return this.options.store.getTxLocation(hash);
+    return this.notYetDurable.get(toHex(hash)) ?? this.options.store.getTxLocation(hash);
   }
 
   async waitForCommit(hash: Hash, timeoutMs: number): Promise<{ height: number; index: number } | undefined> {
