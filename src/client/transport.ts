@@ -5,6 +5,7 @@
  * included (src/rpc/errors.ts).
  */
 import { RPC_ERROR } from '../rpc/errors.js';
+import { readLimited } from '../rpc/client.js';
 import { badResponse, ClientError } from './errors.js';
 
 export interface TransportOptions {
@@ -23,24 +24,6 @@ const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Buffer | undefined> {
-  if (body === null) return Buffer.alloc(0);
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, size);
 }
 
 /**
@@ -100,7 +83,7 @@ export class HttpTransport {
   async call(method: string, params: Record<string, unknown> = {}, timeoutMs = this.timeoutMs): Promise<unknown> {
     const id = this.nextId++;
     let response: Response;
-    let bytes: Buffer | undefined;
+    let bytes: Uint8Array | undefined;
     try {
       response = await fetch(this.url, {
         method: 'POST',
@@ -121,7 +104,7 @@ export class HttpTransport {
     if (bytes === undefined) throw badResponse(method, `the answer exceeds ${this.maxResponseBytes} bytes`);
     let body: unknown;
     try {
-      body = bytes.length === 0 ? undefined : JSON.parse(bytes.toString('utf8'));
+      body = bytes.length === 0 ? undefined : JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
     } catch {
       body = undefined;
     }

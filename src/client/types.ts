@@ -17,25 +17,8 @@ import type { Genesis } from '../ledger/genesis.js';
 import type { MerkleProof } from '../ledger/merkle.js';
 import type { StateProof } from '../ledger/smt.js';
 
-export interface NodeStatus {
-  /** The node's libp2p peer id. */
-  readonly nodeId: string;
-  readonly chainId: string;
-  /** Its index in the genesis validator list; null for an observer. */
-  readonly validatorIndex: number | null;
-  readonly latestHeight: number;
-  readonly latestBlockHash: Hash;
-  readonly latestBlockTime: number;
-  readonly view: number;
-  readonly catchingUp: boolean;
-  /** Connected peers. */
-  readonly peers: number;
-}
-
-export interface NodeHealth {
-  readonly ok: boolean;
-  readonly reasons: readonly string[];
-}
+// What a node says of itself: the same shapes the server's NodeApi returns.
+export type { NodeHealth, NodeStatus } from '../rpc/api.js';
 
 /** A state entry and its proof against the state root of the header at the read's height. */
 export interface StateProofData {
