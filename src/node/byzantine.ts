@@ -30,7 +30,7 @@ import type { Block, ConsensusMessage, PreparedCertificate, QuorumCertificate } 
 import type { Effect } from '../consensus/types.js';
 import { primaryOf } from '../consensus/types.js';
 import { bytesEqual } from '../crypto/bytes.js';
-import { sign, type Hash, type KeyPair, type Signature } from '../crypto/index.js';
+import { sign, type Hash, type KeyPair, type Signature, type SignatureKind } from '../crypto/index.js';
 import { hashBlockHeader } from '../ledger/block.js';
 import type { Genesis } from '../ledger/genesis.js';
 
@@ -447,7 +447,7 @@ export class ByzantineTransformer {
   // ------------------------------------------------------------------------------------
   // Signing, always with its own key
 
-  private signAs(kind: Parameters<typeof sign>[1], payload: Uint8Array): Signature {
+  private signAs(kind: SignatureKind, payload: Uint8Array): Signature {
     return sign(this.options.keyPair, kind, this.options.chainId, payload);
   }
 
