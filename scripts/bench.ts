@@ -18,6 +18,8 @@
  *   npm run bench -- --sweep [--duration 60] [--plot latency.svg]
  *   npm run bench -- --catchup [--txs 100000]
  *   npm run bench -- --smoke            (a few seconds; what npm test runs)
+ *   npm run bench -- --profile DIR      (each node writes a V8 CPU profile into DIR on exit;
+ *                                        summarize with `node scripts/profile-top.mjs DIR`)
  */
 import '../src/polyfill.js';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -45,6 +47,8 @@ interface Network {
   readonly chainId: string;
   readonly accounts: KeyPair[];
   readonly nodes: (ChildProcess | undefined)[];
+  /** When set, nodes run under `--cpu-prof` and write their profiles here. */
+  readonly profileDir?: string;
 }
 
 interface RunResult {
@@ -62,6 +66,13 @@ interface RunResult {
   ratio: number;
   offered: number;
   rejected: number;
+  blocks: number;
+  event_loop_p99_ms: number;
+  /** Mean time of one synced WAL batch and of one store append on node 0 over the run. */
+  wal_write_ms: number;
+  store_write_ms: number;
+  /** CPU seconds this load generator itself used (it shares the machine with the nodes). */
+  client_cpu_s: number;
 }
 
 const rpcUrl = (net: Network, i: number): string => `http://127.0.0.1:${net.basePort + 10 * i + 1}`;
@@ -70,6 +81,26 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function rpc(url: string, body: unknown): Promise<unknown> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return response.json();
+}
+
+/** One node's Prometheus metrics, as name{labels} -> value (NaN-free lines only). */
+async function scrapeMetrics(net: Network, i: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`${rpcUrl(net, i)}/metrics`)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const space = line.lastIndexOf(' ');
+    const value = Number(line.slice(space + 1));
+    if (Number.isFinite(value)) values.set(line.slice(0, space), value);
+  }
+  return values;
+}
+
+/** The mean of a Prometheus histogram between two scrapes, in ms. */
+function meanMs(before: Map<string, number>, after: Map<string, number>, name: string): number {
+  const delta = (suffix: string): number => (after.get(`${name}_${suffix}`) ?? 0) - (before.get(`${name}_${suffix}`) ?? 0);
+  const count = delta('count');
+  return count === 0 ? Number.NaN : +((1000 * delta('sum')) / count).toFixed(2);
 }
 
 /** Ed25519 verifications per second on one core (the node's own engine). */
@@ -87,7 +118,7 @@ function measureVerifyRate(): number {
   return Math.round(n / ((performance.now() - start) / 1000));
 }
 
-async function startNetwork(n: number, accounts: number): Promise<Network> {
+async function startNetwork(n: number, accounts: number, profileDir?: string): Promise<Network> {
   const dir = await mkdtemp(join(tmpdir(), 'ledger-bench-'));
   const basePort = 40_000 + 10 * Math.floor(Math.random() * 2_000);
   const out: string[] = [];
@@ -96,14 +127,15 @@ async function startNetwork(n: number, accounts: number): Promise<Network> {
   if (code !== 0) throw new Error(`testnet init failed: ${out.join('')}`);
   const names = (await readdir(join(dir, 'accounts'))).sort();
   const keys = await Promise.all(names.map(async (name) => parseKeyFile(name, await readFile(join(dir, 'accounts', name), 'utf8'))));
-  const net: Network = { dir, n, basePort, chainId: 'bench', accounts: keys, nodes: new Array(n).fill(undefined) };
+  const net: Network = { dir, n, basePort, chainId: 'bench', accounts: keys, nodes: new Array(n).fill(undefined), ...(profileDir === undefined ? {} : { profileDir: resolve(profileDir) }) };
   for (let i = 0; i < n; i++) startNode(net, i);
   await Promise.all(Array.from({ length: n }, (_, i) => waitHealthy(net, i)));
   return net;
 }
 
 function startNode(net: Network, i: number): void {
-  const child = spawn(process.execPath, [nodeBin, 'start', '--home', join(net.dir, `node${i}`), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const profile = net.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', net.profileDir];
+  const child = spawn(process.execPath, [...profile, nodeBin, 'start', '--home', join(net.dir, `node${i}`), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', () => {});
   net.nodes[i] = child;
 }
@@ -170,6 +202,8 @@ function signLoad(net: Network, count: number, nonces: Map<string, bigint>): Sig
 /** Follows committed blocks on one node; resolves commit times of tx hashes. */
 class CommitTracker {
   readonly committedAt = new Map<string, number>();
+  /** Blocks seen, with txs or not. */
+  blocks = 0;
   private socket!: WebSocket;
 
   async open(url: string): Promise<void> {
@@ -182,7 +216,9 @@ class CommitTracker {
       const now = performance.now();
       const message = JSON.parse(String(data)) as { method?: string; params?: { result?: { type?: string; txs?: string[] } } };
       const event = message.params?.result;
-      if (message.method === 'subscription' && event?.type === 'block') for (const hash of event.txs ?? []) this.committedAt.set(hash, now);
+      if (message.method !== 'subscription' || event?.type !== 'block') return;
+      this.blocks++;
+      for (const hash of event.txs ?? []) this.committedAt.set(hash, now);
     });
     this.socket.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'subscribe', params: { query: { type: 'block' } } }));
   }
@@ -202,6 +238,8 @@ async function runLoad(net: Network, load: SignedLoad, rate: number, batchSize: 
   const tracker = new CommitTracker();
   await tracker.open(rpcUrl(net, 0));
   await sleep(200);
+  const metricsBefore = await scrapeMetrics(net, 0); // prom-client resets its event-loop histogram on every scrape
+  const clientCpuBefore = process.cpuUsage();
   const cpuBefore = net.nodes.map((c) => (c?.pid === undefined ? 0 : processStats(c.pid).cpuSeconds));
   const submittedAt = new Array<number>(load.bodies.length);
   let sent = 0;
@@ -239,6 +277,7 @@ async function runLoad(net: Network, load: SignedLoad, rate: number, batchSize: 
   const drainDeadline = submitEnd + 15_000;
   while (performance.now() < drainDeadline && tracker.committedAt.size < load.bodies.length - rejected) await sleep(50);
   tracker.close();
+  const metrics = await scrapeMetrics(net, 0);
 
   const latencies: number[] = [];
   let lastCommit = start;
@@ -269,6 +308,11 @@ async function runLoad(net: Network, load: SignedLoad, rate: number, batchSize: 
     ratio: +(tps / ceiling).toFixed(2),
     offered: load.bodies.length,
     rejected,
+    blocks: tracker.blocks,
+    event_loop_p99_ms: +(1000 * (metrics.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN)).toFixed(1),
+    wal_write_ms: meanMs(metricsBefore, metrics, 'ledger_wal_write_seconds'),
+    store_write_ms: meanMs(metricsBefore, metrics, 'ledger_store_write_seconds'),
+    client_cpu_s: +(((clientCpu) => (clientCpu.user + clientCpu.system) / 1e6)(process.cpuUsage(clientCpuBefore))).toFixed(1),
   };
 }
 
@@ -310,13 +354,14 @@ async function main(): Promise<void> {
       txs: { type: 'string', default: '100000' },
       plot: { type: 'string' },
       smoke: { type: 'boolean', default: false },
+      profile: { type: 'string' },
     },
   });
   const n = Number(values.validators);
   const batch = Number(values.batch);
   const verifyPerSecond = measureVerifyRate();
   const accounts = values.smoke ? 50 : Number(values.accounts);
-  const net = await startNetwork(n, accounts);
+  const net = await startNetwork(n, accounts, values.profile);
   const nonces = new Map<string, bigint>();
   try {
     if (values.catchup) {
