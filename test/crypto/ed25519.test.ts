@@ -6,7 +6,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { generateKeyPair, keyPairFromSeed, reference, signRaw, verifyRaw, type KeyPair } from '../../src/crypto/ed25519.js';
+import { generateKeyPair, isStrictPublicKey, keyPairFromSeed, reference, signRaw, verifyRaw, type KeyPair } from '../../src/crypto/ed25519.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -200,6 +200,35 @@ describe('node engine vs noble reference', () => {
       expect(new Set(smallOrder.map(toHex)).size).toBe(8);
       expect(torsion.double().double().is0()).toBe(false);
       for (const bytes of smallOrder) expect(ed25519.Point.fromBytes(bytes).isSmallOrder()).toBe(true);
+    });
+
+    it('the strict-key check refuses exactly what noble refuses, among encodings that decode', () => {
+      /** noble's verdict: undefined when the bytes are no point (OpenSSL then verifies nothing). */
+      const nobleStrict = (bytes: Uint8Array): boolean | undefined => {
+        try {
+          return !ed25519.Point.fromBytes(bytes).isSmallOrder();
+        } catch {
+          return undefined;
+        }
+      };
+      const edgeCases = [...smallOrder, ...nonCanonical, ...[0n, 1n, 18n].map((d) => littleEndian(P + d, 32))];
+      for (const y of [0n, 1n, P - 1n]) {
+        const signed = littleEndian(y, 32);
+        signed[31] = (signed[31] as number) | 0x80;
+        edgeCases.push(signed);
+      }
+      for (const bytes of edgeCases) {
+        const noble = nobleStrict(bytes);
+        if (noble !== undefined) expect(isStrictPublicKey(bytes), toHex(bytes)).toBe(noble);
+        else expect(isStrictPublicKey(bytes) && verifyRaw(bytes, Uint8Array.of(1), new Uint8Array(64)), toHex(bytes)).toBe(false);
+      }
+      fc.assert(
+        fc.property(fc.oneof(arbSeed.map((seed) => keyPairFromSeed(seed).publicKey), fc.uint8Array({ minLength: 32, maxLength: 32 })), (bytes) => {
+          const noble = nobleStrict(bytes);
+          if (noble !== undefined) expect(isStrictPublicKey(bytes)).toBe(noble);
+        }),
+        { numRuns: 300 },
+      );
     });
 
     it('neither engine accepts any signature under them', () => {
