@@ -42,21 +42,25 @@ export interface ExecutionContext {
    * execution need not verify it again. Only ever answer true for a hash whose tx verified.
    */
   readonly alreadyVerified?: (txHash: Hash) => boolean;
+  /** Told of every tx signature this execution verified, so no one here verifies it again. */
+  readonly noteVerified?: (txHash: Hash) => void;
 }
 
-export function executionContext(
-  genesis: Genesis,
-  verifier: Verifier,
-  alreadyVerified?: (txHash: Hash) => boolean,
-): ExecutionContext {
-  const base = {
+/** The verdict cache an execution consults and feeds (see ExecutionContext). */
+export interface VerdictCache {
+  readonly alreadyVerified: (txHash: Hash) => boolean;
+  readonly noteVerified: (txHash: Hash) => void;
+}
+
+export function executionContext(genesis: Genesis, verifier: Verifier, verdicts?: VerdictCache): ExecutionContext {
+  return {
     chainId: genesis.chainId,
     verifier,
     validatorCount: genesis.validators.length,
     maxBlockTxs: genesis.consensus.maxBlockTxs,
     maxBlockBytes: genesis.consensus.maxBlockBytes,
+    ...verdicts,
   };
-  return alreadyVerified === undefined ? base : { ...base, alreadyVerified };
 }
 
 /** Where a tx sits: its receipt says so. */
@@ -133,9 +137,11 @@ function checkTxShape(tx: Tx, chainId: string): TxError | undefined {
   return undefined;
 }
 
-function checkSignature(tx: Tx, txHash: Hash, verifier: Verifier, alreadyVerified?: (txHash: Hash) => boolean): TxError | undefined {
-  if (alreadyVerified?.(txHash) === true) return undefined;
-  return verifyTxSignature(tx, verifier) ? undefined : txError('bad-signature', 'signature does not verify for the sender key');
+function checkSignature(tx: Tx, txHash: Hash, verifier: Verifier, verdicts?: Partial<VerdictCache>): TxError | undefined {
+  if (verdicts?.alreadyVerified?.(txHash) === true) return undefined;
+  if (!verifyTxSignature(tx, verifier)) return txError('bad-signature', 'signature does not verify for the sender key');
+  verdicts?.noteVerified?.(txHash);
+  return undefined;
 }
 
 /**
@@ -148,7 +154,7 @@ export function validateTxStateless(
   verifier: Verifier,
   alreadyVerified?: (txHash: Hash) => boolean,
 ): Result<void, TxError> {
-  const fault = checkTxShape(tx, chainId) ?? checkSignature(tx, hashTx(tx), verifier, alreadyVerified);
+  const fault = checkTxShape(tx, chainId) ?? checkSignature(tx, hashTx(tx), verifier, alreadyVerified === undefined ? undefined : { alreadyVerified });
   return fault === undefined ? { ok: true, value: undefined } : { ok: false, error: fault };
 }
 
@@ -259,7 +265,7 @@ export function executeBlock(parent: LedgerState, block: Block, ctx: ExecutionCo
   for (let i = 0; i < txs.length; i++) {
     const tx = txs[i] as Tx;
     const hash = hashes[i] as Hash;
-    const badSignature = checkSignature(tx, hash, ctx.verifier, ctx.alreadyVerified);
+    const badSignature = checkSignature(tx, hash, ctx.verifier, ctx);
     if (badSignature !== undefined) return invalidTx(i, badSignature);
     const applied = applyToOverlay(overlay, tx, hash, { height: header.height, index: i });
     if (!applied.ok) return invalidTx(i, applied.error);
@@ -338,7 +344,7 @@ export function buildBlock(parent: LedgerState, candidates: Iterable<Tx>, fields
       const size = txSize(tx);
       if (bytes + size > ctx.maxBlockBytes) break;
       const hash = hashTx(tx);
-      const badSignature = checkSignature(tx, hash, ctx.verifier, ctx.alreadyVerified);
+      const badSignature = checkSignature(tx, hash, ctx.verifier, ctx);
       if (badSignature !== undefined) {
         rejected.push({ tx, txHash: hash, error: badSignature });
         continue;

@@ -24,7 +24,10 @@ import { selectTxs, type BlockLimits } from './select.js';
  * client that was told "admitted" is not silently lied to.
  *
  * Every entry's signature has verified, so `isVerified` is the verdict cache block
- * execution consults (ExecutionContext.alreadyVerified) instead of verifying again.
+ * execution consults (ExecutionContext.alreadyVerified) instead of verifying again. The
+ * cache also remembers, in a bounded window, txs verified here that are no longer (or not
+ * yet) pending: a tx a proposal brought before its gossip did was verified by that
+ * block's execution (`noteVerified`), and its gossip must not cost a second verify.
  *
  * Entries leave only through `onCommitted`: committed ones, and those the new state makes
  * invalid for good (a used nonce, a sender who lost the right to transact).
@@ -42,6 +45,8 @@ export interface MempoolOptions {
   readonly verifier: Verifier;
   /** Most pending txs. */
   readonly maxTxs: number;
+  /** How many verified tx hashes beyond the pending ones are remembered (default 65,536). */
+  readonly verdictCacheSize?: number;
   /** Most pending bytes (sum of encoded sizes). */
   readonly maxBytes: number;
   /** A sender may have txs pending for nonces [committed nonce, committed nonce + nonceWindow). */
@@ -83,6 +88,9 @@ export class Mempool {
   /** Every entry by hash (hex); a Map iterates in insertion order, which is arrival order. */
   private readonly byHash = new Map<string, Entry>();
   private readonly bySender = new Map<Address, SenderQueue>();
+  /** Hashes (hex) of txs whose signature verified here, pending or not; oldest first. */
+  private readonly verified = new Set<string>();
+  private readonly verdictCacheSize: number;
   private totalBytes = 0;
   private nextSeq = 0;
   private committed: LedgerState;
@@ -96,6 +104,8 @@ export class Mempool {
     this.maxTxs = options.maxTxs;
     this.maxBytes = options.maxBytes;
     this.nonceWindow = BigInt(options.nonceWindow);
+    this.verdictCacheSize = options.verdictCacheSize ?? 65_536;
+    if (!isPositiveInteger(this.verdictCacheSize)) throw new RangeError(`Mempool: verdictCacheSize must be a positive integer, got ${this.verdictCacheSize}`);
     this.committed = committed;
   }
 
@@ -145,7 +155,22 @@ export class Mempool {
    * included. A hash covers the whole signed encoding, so a match is the same tx.
    */
   isVerified(hash: Hash): boolean {
-    return this.byHash.has(toHex(hash));
+    const hex = toHex(hash);
+    return this.byHash.has(hex) || this.verified.has(hex);
+  }
+
+  /** The tx with this hash verified elsewhere on this node (block execution). */
+  noteVerified(hash: Hash): void {
+    this.rememberVerified(toHex(hash));
+  }
+
+  private rememberVerified(hashHex: string): void {
+    if (this.verified.has(hashHex)) return;
+    if (this.verified.size >= this.verdictCacheSize) {
+      const oldest = this.verified.values().next();
+      if (oldest.done !== true) this.verified.delete(oldest.value);
+    }
+    this.verified.add(hashHex);
   }
 
   /** Admits a tx from the network or a client. Never throws on any bytes. */
@@ -196,7 +221,10 @@ export class Mempool {
       return fail('mempool-full', `the mempool holds ${this.totalBytes} of its ${this.maxBytes} bytes; this tx needs ${size}`);
     }
 
-    if (!verifyTxSignature(tx, this.verifier)) return fail('bad-signature', 'signature does not verify for the sender key');
+    if (!this.verified.has(hashHex)) {
+      if (!verifyTxSignature(tx, this.verifier)) return fail('bad-signature', 'signature does not verify for the sender key');
+      this.rememberVerified(hashHex);
+    }
 
     const entry: Entry = { tx, hash, hashHex, size, sender, nonce: tx.nonce, seq: this.nextSeq++ };
     this.byHash.set(hashHex, entry);

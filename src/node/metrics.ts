@@ -17,6 +17,8 @@
  * | ledger_commit_latency_seconds            | histogram |                        | per height: first proposal seen here (built, if this node proposed it, else handed to execution) to commit here |
  * | ledger_mempool_txs                       | gauge     |                        | txs waiting in the mempool |
  * | ledger_mempool_bytes                     | gauge     |                        | their encoded bytes |
+ * | ledger_gossip_queue_frames               | gauge     |                        | tx gossip frames waiting for admission (checked off the read path) |
+ * | ledger_execution_queue_blocks            | gauge     |                        | proposals waiting for their signature checks before execution |
  * | ledger_peers                             | gauge     |                        | connected validator peers |
  * | ledger_wal_write_seconds                 | histogram |                        | one synced consensus-WAL batch (group commit) |
  * | ledger_store_write_seconds               | histogram |                        | one block append (block, certificate, indexes, state in one batch) |
@@ -45,6 +47,8 @@ export interface NodeProbe {
   view(): number;
   mempool(): { readonly txs: number; readonly bytes: number };
   peers(): number;
+  /** Work queued off the read path: gossip frames awaiting admission, proposals awaiting their checks. */
+  backlog?(): { readonly gossip: number; readonly executions: number };
   websocket?(): { readonly connections: number; readonly subscriptions: number } | undefined;
 }
 
@@ -103,6 +107,12 @@ export class NodeMetrics implements RpcObserver, MetricsEndpoint {
     } });
     new Gauge({ name: 'ledger_mempool_bytes', help: 'Encoded bytes of the txs waiting in the mempool.', registers, collect() {
       if (probe !== undefined) read(() => this.set(probe.mempool().bytes));
+    } });
+    new Gauge({ name: 'ledger_gossip_queue_frames', help: 'Tx gossip frames waiting for admission.', registers, collect() {
+      if (probe?.backlog !== undefined) read(() => this.set(probe.backlog?.().gossip ?? 0));
+    } });
+    new Gauge({ name: 'ledger_execution_queue_blocks', help: 'Proposals waiting for their signature checks before execution.', registers, collect() {
+      if (probe?.backlog !== undefined) read(() => this.set(probe.backlog?.().executions ?? 0));
     } });
     new Gauge({ name: 'ledger_peers', help: 'Connected validator peers.', registers, collect() {
       if (probe !== undefined) read(() => this.set(probe.peers()));

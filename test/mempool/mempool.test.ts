@@ -196,7 +196,7 @@ describe('Mempool: verdict cache', () => {
     const txs = [tn.signTransfer(1, 2, 10n, 0n), tn.signPut(2, 'k', Uint8Array.of(1), 0n), tn.signTransfer(1, 3, 5n, 1n)];
     for (const tx of txs) admit(pool, tx);
     const verifier = countingVerifier(tn.verifier);
-    const ctx = executionContext(tn.genesis, verifier, (h) => pool.isVerified(h));
+    const ctx = executionContext(tn.genesis, verifier, { alreadyVerified: (h) => pool.isVerified(h), noteVerified: (h) => pool.noteVerified(h) });
     const parent = tn.state();
     const built = buildBlock(parent, pool.selectForBlock(parent, { maxTxs: 100, maxBytes: 1 << 20 }), tn.blockFields(), ctx);
     expect(built.rejected).toEqual([]);
@@ -204,6 +204,45 @@ describe('Mempool: verdict cache', () => {
     const executed = executeBlock(parent, built.block, ctx);
     expect(executed.ok).toBe(true);
     expect(verifier.calls).toBe(0);
+  });
+});
+
+describe('Mempool: the verdict cache beyond pending txs', () => {
+  it('does not verify again a tx that block execution verified first', () => {
+    const verifier = countingVerifier(tn.verifier);
+    const pool = makePool(tn, { verifier });
+    const tx = tn.signTransfer(1, 2, 10n, 0n);
+    // A proposal brought the tx before its gossip did: execution checked it and said so.
+    const ctx = executionContext(tn.genesis, verifier, { alreadyVerified: (h) => pool.isVerified(h), noteVerified: (h) => pool.noteVerified(h) });
+    const built = buildBlock(tn.state(), [tx], tn.blockFields(), executionContext(tn.genesis, tn.verifier));
+    expect(executeBlock(tn.state(), built.block, ctx).ok).toBe(true);
+    expect(verifier.calls).toBe(1);
+    expect(pool.isVerified(hashTx(tx))).toBe(true);
+    admit(pool, tx);
+    expect(verifier.calls).toBe(1);
+    expect(pool.size).toBe(1);
+  });
+
+  it('never vouches for a tx whose signature failed', () => {
+    const verifier = countingVerifier(tn.verifier);
+    const pool = makePool(tn, { verifier });
+    const tx = tn.signTransfer(1, 2, 10n, 0n);
+    const forged = { ...tx, signature: tx.signature.map((b, i) => (i === 0 ? b ^ 1 : b)) };
+    expect(rejection(pool, bytesOf(forged))).toBe('bad-signature');
+    expect(pool.isVerified(hashTx(forged))).toBe(false);
+    expect(rejection(pool, bytesOf(forged))).toBe('bad-signature');
+    expect(verifier.calls).toBe(2);
+  });
+
+  it('is bounded: the oldest verdicts go first', () => {
+    const pool = makePool(tn, { verdictCacheSize: 2 });
+    const txs = [0n, 1n, 2n].map((nonce) => tn.signTransfer(1, 2, 1n, nonce));
+    for (const tx of txs) pool.noteVerified(hashTx(tx));
+    expect(txs.map((tx) => pool.isVerified(hashTx(tx)))).toEqual([false, true, true]);
+  });
+
+  it('refuses a cache size that is not a positive integer', () => {
+    expect(() => makePool(tn, { verdictCacheSize: 0 })).toThrow(RangeError);
   });
 });
 
@@ -219,7 +258,8 @@ describe('Mempool.onCommitted: eviction', () => {
     expect(pool.size).toBe(1);
     expect(pool.has(hashTx(a1))).toBe(true);
     expect(pool.bytes).toBe(bytesOf(a1).length);
-    expect(pool.isVerified(hashTx(a0))).toBe(false);
+    // The verdict outlives the entry: a late gossip copy of a0 costs no second verify.
+    expect(pool.isVerified(hashTx(a0))).toBe(true);
   });
 
   it("evicts a pending tx whose nonce another block's tx used", () => {

@@ -20,6 +20,8 @@ const EXPECTED: Record<string, string> = {
   ledger_mempool_txs: 'gauge',
   ledger_mempool_bytes: 'gauge',
   ledger_peers: 'gauge',
+  ledger_gossip_queue_frames: 'gauge',
+  ledger_execution_queue_blocks: 'gauge',
   ledger_wal_write_seconds: 'histogram',
   ledger_store_write_seconds: 'histogram',
   ledger_signature_verifications_total: 'counter',
@@ -31,12 +33,13 @@ const EXPECTED: Record<string, string> = {
 
 /** A probe over plain fields the test sets. */
 function fakeProbe() {
-  const state = { height: 0, view: 0, txs: 0, bytes: 0, peers: 0, connections: 0, subscriptions: 0 };
+  const state = { height: 0, view: 0, txs: 0, bytes: 0, peers: 0, gossip: 0, executions: 0, connections: 0, subscriptions: 0 };
   const probe: NodeProbe = {
     height: () => state.height,
     view: () => state.view,
     mempool: () => ({ txs: state.txs, bytes: state.bytes }),
     peers: () => state.peers,
+    backlog: () => ({ gossip: state.gossip, executions: state.executions }),
     websocket: () => ({ connections: state.connections, subscriptions: state.subscriptions }),
   };
   return { state, probe };
@@ -109,13 +112,15 @@ describe('NodeMetrics: hooks', () => {
   it('reads gauges from the probe at scrape time, and survives a probe that throws', async () => {
     const { state, probe } = fakeProbe();
     const metrics = new NodeMetrics({ probe });
-    Object.assign(state, { height: 12, view: 3, txs: 40, bytes: 9_000, peers: 2, connections: 5, subscriptions: 8 });
+    Object.assign(state, { height: 12, view: 3, txs: 40, bytes: 9_000, peers: 2, gossip: 31, executions: 1, connections: 5, subscriptions: 8 });
     let families = await scrape(metrics);
     expect(sampleValue(families, 'ledger_height')).toBe(12);
     expect(sampleValue(families, 'ledger_view')).toBe(3);
     expect(sampleValue(families, 'ledger_mempool_txs')).toBe(40);
     expect(sampleValue(families, 'ledger_mempool_bytes')).toBe(9_000);
     expect(sampleValue(families, 'ledger_peers')).toBe(2);
+    expect(sampleValue(families, 'ledger_gossip_queue_frames')).toBe(31);
+    expect(sampleValue(families, 'ledger_execution_queue_blocks')).toBe(1);
     expect(sampleValue(families, 'ledger_websocket_connections')).toBe(5);
     expect(sampleValue(families, 'ledger_websocket_subscriptions')).toBe(8);
 
