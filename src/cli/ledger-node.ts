@@ -50,7 +50,9 @@ export async function startNode(io: CliIo, options: StartOptions, env: Env = pro
   const key = await loadKeyFile(paths.keyFile);
   for (const warning of key.warnings) logger.warn({ keyFile: paths.keyFile }, warning);
   // The home is named as the user gave it, so an 'in-use' refusal reads back their path.
-  const store = await BlockStore.open(options.home, genesis, { dataDir: paths.dataDir });
+  // Appends are not synced one by one: the consensus WAL holds, synced, every block this
+  // validator voted for, and the node syncs the store before trimming the WAL.
+  const store = await BlockStore.open(options.home, genesis, { dataDir: paths.dataDir, sync: false });
   const unsafe = byzantine !== undefined ? byzantineFor(byzantine, key.keyPair, genesis) : undefined;
   if (byzantine !== undefined) {
     io.stderr(byzantineWarning(byzantine));

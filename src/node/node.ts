@@ -501,10 +501,14 @@ export class LedgerNode implements NodeApi {
         case 'fetch':
           void this.fetch(effect.fromHeight, effect.toHeight);
           break;
-        case 'stable-checkpoint':
-          // Votes may go only for blocks that are durable here, whatever the replica says.
-          await this.compactWal(Math.min(effect.height, this.options.store.tip().height));
+        case 'stable-checkpoint': {
+          // Votes may go only for blocks that are durable here, whatever the replica says:
+          // the store's appends need not be synced one by one (the WAL covers them), so it
+          // is synced now, and the WAL trimmed no further than what that made durable.
+          const durableHeight = await this.options.store.syncToDisk();
+          await this.compactWal(Math.min(effect.height, durableHeight));
           break;
+        }
         case 'view-entered':
           this.metrics.viewChanged();
           this.options.logger.info({ view: effect.view, primary: effect.primary }, 'entered view');

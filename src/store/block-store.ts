@@ -45,7 +45,12 @@ export interface BlockStoreOptions {
   readonly create?: boolean;
   /** The consensus WAL directory, absolute or relative to the node home (default "wal"). */
   readonly walDir?: string;
-  /** fsync every block append (default true). */
+  /**
+   * fsync every block append (default true). A validator turns this off: its consensus WAL
+   * already holds, synced, every block it voted to commit, so a block lost from an unsynced
+   * append is still there (and certified, so peers serve it again); the node then syncs the
+   * store with `syncToDisk` before it trims that WAL.
+   */
   readonly sync?: boolean;
 }
 
@@ -445,11 +450,47 @@ export class BlockStore {
    * Refuses further calls, lets the appends already accepted finish, then closes the
    * LevelDB (releasing its lock). Idempotent.
    */
+  /**
+   * Makes every append so far durable: waits for the queued appends, then writes the tip
+   * row again with a synced write (a synced LevelDB write makes all earlier writes durable
+   * too). Resolves with the height now on disk.
+   */
+  async syncToDisk(): Promise<number> {
+    this.assertOpen();
+    return this.syncTip();
+  }
+
+  private async syncTip(): Promise<number> {
+    while (this.flushing !== undefined) await this.flushing;
+    const tip = this.current;
+    // The write takes the group writer's place, so no append's batch (and its newer tip)
+    // can land while it is in flight: LevelDB may apply concurrent writes in either order.
+    const batch = this.db.root.batch();
+    batch.put(META_TIP, encodeTip({ height: tip.height, hash: tip.hash }), { sublevel: this.db.meta });
+    const write = batch.write({ sync: true });
+    this.flushing = write.then(
+      () => {},
+      () => {},
+    );
+    void this.flushing.finally(() => {
+      this.flushing = undefined;
+      if (this.pending.length > 0) this.startFlush();
+    });
+    try {
+      await write;
+    } catch (err) {
+      throw ioError(`the store cannot be synced at height ${tip.height}`, err);
+    }
+    return tip.height;
+  }
+
   async close(): Promise<void> {
     if (this.lifecycle.closed) return;
     this.lifecycle.closed = true;
-    while (this.flushing !== undefined) await this.flushing;
     try {
+      // Appends accepted before this are still written (and, unsynced ones, synced now).
+      if (this.sync) while (this.flushing !== undefined) await this.flushing;
+      else await this.syncTip().catch(() => {}); // a failed sync must not keep the store locked
       await this.walLog?.close();
       await this.db.root.close();
     } catch (err) {

@@ -11,18 +11,23 @@
  *
  *   length u32 BE | crc32 u32 BE (of seq and payload) | seq u64 BE | payload
  *
- * Appends write all records of a call with one write and one fdatasync, and resolve only
- * then. On open, each segment is read to its end; a bad or short record at the end of the
+ * Segments are opened with O_DSYNC, so an append is one write that returns once the
+ * records are on disk: one trip through the thread pool, not two (write, then fdatasync),
+ * each of which also waited for the busy event loop to pick up its completion. Appends
+ * resolve only then. On open, each segment is read to its end; a bad or short record at the end of the
  * LAST segment is a torn write that was never acknowledged (so its vote was never sent):
  * it is cut off. A bad record anywhere else means the log is corrupt, and opening fails
  * with where. Truncation records a floor (entries below it are gone for good; sequence
  * numbers are never reused) and deletes the segments wholly below it.
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StoreError } from './errors.js';
+
+/** Append-only, and every write durable when it returns (data, and the size it grew to). */
+const SEGMENT_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_DSYNC;
 
 export interface WalEntry {
   readonly seq: number;
@@ -111,7 +116,7 @@ export class FileWal {
         segments.push({ firstSeq: nextSeq, path, lastSeq: nextSeq - 1, bytes: 0 });
       }
       const last = segments[segments.length - 1] as Segment;
-      const handle = await open(last.path, 'a', 0o600);
+      const handle = await open(last.path, SEGMENT_FLAGS, 0o600);
       return new FileWal(dir, segments, handle, nextSeq, floor);
     } catch (err) {
       if (err instanceof StoreError) throw err;
@@ -127,7 +132,7 @@ export class FileWal {
   /**
    * Appends entries under consecutive sequence numbers; resolves once they are on disk.
    * Group commit: appends made while a write is in flight go to disk together in the next
-   * write, with one fdatasync, so a busy replica pays one sync per batch, not per call.
+   * (synced) write, so a busy replica pays one sync per batch, not per call.
    */
   append(entries: readonly Uint8Array[]): Promise<number> {
     const refusal = this.refusal();
@@ -180,7 +185,6 @@ export class FileWal {
           const { bytesWritten } = await this.handle.write(buffer, written, buffer.length - written);
           written += bytesWritten;
         }
-        await this.handle.datasync();
       } catch (err) {
         this.failed = new StoreError('io', `consensus WAL append failed: ${(err as Error).message}`, { cause: err });
         for (const g of group) g.reject(this.failed);
@@ -243,7 +247,7 @@ export class FileWal {
   private async rotate(): Promise<void> {
     await this.handle.close();
     const path = join(this.dir, segmentName(this.nextSeq));
-    this.handle = await open(path, 'a', 0o600);
+    this.handle = await open(path, SEGMENT_FLAGS, 0o600);
     syncDirectory(this.dir);
     this.segments.push({ firstSeq: this.nextSeq, path, lastSeq: this.nextSeq - 1, bytes: 0 });
   }

@@ -145,6 +145,27 @@ describe('BlockStore: append and read', () => {
     }
   });
 
+  it('unsynced appends: syncToDisk waits for them and reports the height made durable; close syncs too', async () => {
+    const store = await BlockStore.open(home, net.genesis, { sync: false });
+    const appends = chain.slice(0, 3).map(({ block, qc, writes }) => store.append(block, qc, writes));
+    // Issued while appends are in flight: it covers them all, and a later append still lands.
+    expect(await store.syncToDisk()).toBe(3);
+    await Promise.all(appends);
+    const later = store.append(at(3).block, at(3).qc, at(3).writes);
+    const synced = store.syncToDisk();
+    await later;
+    expect(await synced).toBe(4);
+    await store.close();
+    await expect(store.syncToDisk()).rejects.toMatchObject({ code: 'closed' });
+    const reopened = await BlockStore.open(home, net.genesis);
+    try {
+      expect(reopened.tip().height).toBe(4);
+      expect(toHex((await reopened.loadState()).root)).toBe(toHex(at(3).state.root));
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('keeps everything across close and reopen, and appends on', async () => {
     const first = await storeWith(2);
     const tipBefore = first.tip();
