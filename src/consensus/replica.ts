@@ -661,6 +661,8 @@ export class Replica {
     if (this.mempoolPending <= 0) return;
     const inFlight = next - 1 - this.committedTip.height;
     if (inFlight >= Math.min(this.config.maxProposalsInFlight ?? this.config.windowSize, this.config.windowSize)) return;
+    const minPipelined = this.config.minPipelinedTxs;
+    if (minPipelined !== undefined && inFlight > 0 && this.freshPendingTxs(next) < minPipelined) return;
     let parentHash: Hash;
     let parentTimestamp: number;
     if (top === this.committedTip.height) {
@@ -681,6 +683,17 @@ export class Replica {
       parentHash,
       timestamp: Math.max(this.now, parentTimestamp),
     });
+  }
+
+  /**
+   * Pending txs not yet in a block in flight: the mempool's count still includes txs of
+   * uncommitted blocks, whose sizes the slots know. An estimate (a slot may hold a block
+   * another primary proposed with txs this mempool never had), good enough for a policy.
+   */
+  private freshPendingTxs(below: number): number {
+    let inBlocks = 0;
+    for (let h = this.committedTip.height + 1; h < below; h++) inBlocks += this.slots.get(h)?.block.txs.length ?? 0;
+    return this.mempoolPending - inBlocks;
   }
 
   /**

@@ -55,6 +55,8 @@ export interface NodeOptions {
 
 const SYNC_BATCH = 64;
 const PROPOSALS_IN_FLIGHT = 3;
+/** See ReplicaConfig.minPipelinedTxs. */
+const MIN_PIPELINED_TXS = 128;
 /** Gossip frames waiting for admission (see gossip-intake.ts): ~10 s of full load. */
 const GOSSIP_QUEUE_FRAMES = 50_000;
 const GOSSIP_QUEUE_BYTES = 32 << 20;
@@ -202,6 +204,7 @@ export class LedgerNode implements NodeApi {
         // A few proposals in flight keep the pipeline busy; more would only split the
         // load into many small blocks, each paying a full round of votes and fsyncs.
         maxProposalsInFlight: PROPOSALS_IN_FLIGHT,
+        minPipelinedTxs: MIN_PIPELINED_TXS,
         viewTimeoutMs: params.viewTimeoutMs,
         maxViewTimeoutMs: params.maxViewTimeoutMs,
         retransmitMs: Math.max(200, Math.floor(params.viewTimeoutMs / 2)),

@@ -67,6 +67,8 @@ export interface ClusterOptions {
   readonly checkpointInterval?: number;
   readonly viewTimeoutMs?: number;
   readonly retransmitMs?: number;
+  readonly maxProposalsInFlight?: number;
+  readonly minPipelinedTxs?: number;
 }
 
 export class Cluster {
@@ -106,6 +108,8 @@ export class Cluster {
       retransmitMs: options.retransmitMs ?? 200,
       maxClockSkewMs: 5000,
       checkInvariants: true,
+      ...(options.maxProposalsInFlight === undefined ? {} : { maxProposalsInFlight: options.maxProposalsInFlight }),
+      ...(options.minPipelinedTxs === undefined ? {} : { minPipelinedTxs: options.minPipelinedTxs }),
     };
     this.pending = new Array<number>(this.n).fill(0);
     this.states.set(toHex(GENESIS_HASH), GENESIS_STATE);

@@ -61,6 +61,25 @@ describe('Replica: normal case', () => {
     expect(heights(cluster)).toEqual([4, 4, 4, 4]);
   });
 
+  it('opens a second proposal in flight only once enough txs wait (minPipelinedTxs)', () => {
+    const order = (minPipelinedTxs: number): { prePrepareOfH2: number; firstCommitOfH1: number } => {
+      const cluster = new Cluster({ windowSize: 4, minPipelinedTxs });
+      cluster.submit(400);
+      cluster.run();
+      expect(heights(cluster)).toEqual([4, 4, 4, 4]);
+      const fromPrimary = cluster.sent.filter((s) => s.from === 0 && s.to === 1).map((s) => s.message);
+      return {
+        firstCommitOfH1: fromPrimary.findIndex((m) => m.type === 'commit' && m.height === 1),
+        prePrepareOfH2: fromPrimary.findIndex((m) => m.type === 'pre-prepare' && m.height === 2),
+      };
+    };
+    const pipelined = order(400);
+    expect(pipelined.prePrepareOfH2).toBeLessThan(pipelined.firstCommitOfH1);
+    // 400 waiting is below 401: the next block waits for the one in flight to commit.
+    const oneAtATime = order(401);
+    expect(oneAtATime.prePrepareOfH2).toBeGreaterThan(oneAtATime.firstCommitOfH1);
+  });
+
   it('persists every vote before sending it (the harness throws otherwise)', () => {
     const cluster = new Cluster();
     cluster.submit(100);
