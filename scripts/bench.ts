@@ -120,7 +120,8 @@ function measureVerifyRate(): number {
 
 async function startNetwork(n: number, accounts: number, profileDir?: string): Promise<Network> {
   const dir = await mkdtemp(join(tmpdir(), 'ledger-bench-'));
-  const basePort = 40_000 + 10 * Math.floor(Math.random() * 2_000);
+  // Below Linux's ephemeral range (32768+), so no outgoing connection holds a node's port.
+  const basePort = 20_000 + 10 * Math.floor(Math.random() * 1_200);
   const out: string[] = [];
   const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void out.push(t), cwd: dir };
   const code = await runLedgerctl(['testnet', 'init', '--validators', String(n), '--dir', dir, '--base-port', String(basePort), '--accounts', String(accounts), '--chain-id', 'bench'], io);
@@ -136,7 +137,12 @@ async function startNetwork(n: number, accounts: number, profileDir?: string): P
 function startNode(net: Network, i: number): void {
   const profile = net.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', net.profileDir];
   const child = spawn(process.execPath, [...profile, nodeBin, 'start', '--home', join(net.dir, `node${i}`), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', () => {});
+  // Kept for the report if the node dies: a benchmark must say why it could not run.
+  let tail = '';
+  child.stderr?.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
+  child.once('exit', (code, signal) => {
+    if (net.nodes[i] === child && !stopping) process.stderr.write(`bench: node${i} exited (${code ?? signal}) before the end:\n${tail}\n`);
+  });
   net.nodes[i] = child;
 }
 
@@ -154,7 +160,10 @@ async function waitHealthy(net: Network, i: number, timeoutMs = 30_000): Promise
   throw new Error(`node${i} did not come up`);
 }
 
+let stopping = false;
+
 async function stopNetwork(net: Network): Promise<void> {
+  stopping = true;
   await Promise.all(
     net.nodes.map(async (child) => {
       if (child === undefined || child.exitCode !== null) return;
