@@ -16,7 +16,8 @@
  *
  *   npm run bench -- [--validators 4] [--rate 1000] [--duration 20] [--accounts 2000]
  *   npm run bench -- --sweep [--duration 60] [--plot latency.svg]
- *   npm run bench -- --catchup [--txs 100000]
+ *   npm run bench -- --catchup [--txs 100000] [--rate 1000]   (the load the lagger misses)
+ *   npm run bench -- --soak --txs 1000000 --rate 1000   (RSS across the run, disk per tx)
  *   npm run bench -- --smoke            (a few seconds; what npm test runs)
  *   npm run bench -- --profile DIR      (each node writes a V8 CPU profile into DIR on exit;
  *                                        summarize with `node scripts/profile-top.mjs DIR`)
@@ -24,7 +25,7 @@
 import '../src/polyfill.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -128,7 +129,13 @@ async function startNetwork(n: number, accounts: number, profileDir?: string): P
   if (code !== 0) throw new Error(`testnet init failed: ${out.join('')}`);
   const names = (await readdir(join(dir, 'accounts'))).sort();
   const keys = await Promise.all(names.map(async (name) => parseKeyFile(name, await readFile(join(dir, 'accounts', name), 'utf8'))));
+  // A crash of this script must not leave validators running (and eating the CPU that
+  // every later measurement on this machine would then be short of).
+  process.once('exit', () => {
+    for (const child of netRef.current?.nodes ?? []) child?.kill('SIGKILL');
+  });
   const net: Network = { dir, n, basePort, chainId: 'bench', accounts: keys, nodes: new Array(n).fill(undefined), ...(profileDir === undefined ? {} : { profileDir: resolve(profileDir) }) };
+  netRef.current = net;
   for (let i = 0; i < n; i++) startNode(net, i);
   await Promise.all(Array.from({ length: n }, (_, i) => waitHealthy(net, i)));
   return net;
@@ -161,6 +168,7 @@ async function waitHealthy(net: Network, i: number, timeoutMs = 30_000): Promise
 }
 
 let stopping = false;
+const netRef: { current?: Network } = {};
 
 async function stopNetwork(net: Network): Promise<void> {
   stopping = true;
@@ -243,9 +251,17 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Submits `load` open-loop at `rate` tx/s and measures until everything committed (or a drain timeout). */
-async function runLoad(net: Network, load: SignedLoad, rate: number, batchSize: number, verifyPerSecond: number): Promise<RunResult> {
+async function runLoad(
+  net: Network,
+  load: SignedLoad,
+  rate: number,
+  batchSize: number,
+  verifyPerSecond: number,
+  observe?: (committed: number) => void,
+): Promise<RunResult> {
   const tracker = new CommitTracker();
   await tracker.open(rpcUrl(net, 0));
+  const observer = observe === undefined ? undefined : setInterval(() => observe(tracker.committedAt.size), 5_000);
   await sleep(200);
   const metricsBefore = await scrapeMetrics(net, 0); // prom-client resets its event-loop histogram on every scrape
   const clientCpuBefore = process.cpuUsage();
@@ -286,6 +302,8 @@ async function runLoad(net: Network, load: SignedLoad, rate: number, batchSize: 
   const drainDeadline = submitEnd + 15_000;
   while (performance.now() < drainDeadline && tracker.committedAt.size < load.bodies.length - rejected) await sleep(50);
   tracker.close();
+  if (observer !== undefined) clearInterval(observer);
+  observe?.(tracker.committedAt.size);
   const metrics = await scrapeMetrics(net, 0);
 
   const latencies: number[] = [];
@@ -363,6 +381,7 @@ async function main(): Promise<void> {
       txs: { type: 'string', default: '100000' },
       plot: { type: 'string' },
       smoke: { type: 'boolean', default: false },
+      soak: { type: 'boolean', default: false },
       profile: { type: 'string' },
     },
   });
@@ -374,10 +393,12 @@ async function main(): Promise<void> {
   const nonces = new Map<string, bigint>();
   try {
     if (values.catchup) {
-      await catchup(net, Number(values.txs), batch, verifyPerSecond, nonces);
+      await catchup(net, Number(values.txs), Number(values.rate), batch, verifyPerSecond, nonces);
+    } else if (values.soak) {
+      await soak(net, Number(values.txs), Number(values.rate), batch, verifyPerSecond, nonces);
     } else if (values.sweep) {
       const results: RunResult[] = [];
-      for (const rate of [250, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000]) {
+      for (const rate of [250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 3500, 4000, 5000]) {
         const load = signLoad(net, rate * Number(values.duration), nonces);
         const result = await runLoad(net, load, rate, batch, verifyPerSecond);
         results.push(result);
@@ -399,16 +420,71 @@ async function main(): Promise<void> {
   }
 }
 
+/** Current resident set (VmRSS) of a process in MB, or 0 once it is gone. */
+function currentRssMb(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? 0 : Number(match[1]) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? await treeBytes(path) : (await stat(path)).size;
+  }
+  return total;
+}
+
+/**
+ * Offers `txs` at `rate` and watches memory: every node's RSS is sampled every 5 s against
+ * how many txs had committed, so a leak shows as growth from the first tenth of the run to
+ * the last. Ends with node 0's disk use (LevelDB + WAL) against the encoded tx bytes.
+ */
+async function soak(net: Network, txs: number, rate: number, batch: number, verifyPerSecond: number, nonces: Map<string, bigint>): Promise<void> {
+  const signStart = performance.now();
+  const load = signLoad(net, txs, nonces);
+  process.stderr.write(`bench: signed ${txs} txs in ${((performance.now() - signStart) / 1000).toFixed(0)} s\n`);
+  const samples: { committed: number; rssMb: number }[] = [];
+  const result = await runLoad(net, load, rate, batch, verifyPerSecond, (committed) => {
+    const rssMb = Math.max(...net.nodes.map((c) => (c?.pid === undefined ? 0 : currentRssMb(c.pid))));
+    samples.push({ committed, rssMb: Math.round(rssMb) });
+    process.stderr.write(`bench: soak ${committed}/${txs} committed, max node RSS ${Math.round(rssMb)} MB\n`);
+  });
+  const decile = (from: number, to: number): number => {
+    const window = samples.filter((s) => s.committed >= from * txs && s.committed <= to * txs);
+    return window.length === 0 ? Number.NaN : Math.max(...window.map((s) => s.rssMb));
+  };
+  const txBytes = load.bodies.reduce((sum, b) => sum + Buffer.from(b, 'base64').length, 0);
+  const home = join(net.dir, 'node0');
+  const diskBytes = (await treeBytes(join(home, 'data'))) + (await treeBytes(join(home, 'wal')));
+  process.stdout.write(
+    `${JSON.stringify({
+      soak: true,
+      ...result,
+      rss_mb_first_tenth: decile(0.05, 0.15),
+      rss_mb_last_tenth: decile(0.9, 1),
+      rss_mb_by_progress: samples.filter((_, i) => i % Math.max(1, Math.floor(samples.length / 10)) === 0).map((s) => [s.committed, s.rssMb]),
+      tx_bytes: txBytes,
+      disk_bytes: diskBytes,
+      disk_ratio: +(diskBytes / txBytes).toFixed(2),
+    })}\n`,
+  );
+}
+
 /** Stops node n-1, commits `txs` without it, restarts it and measures how fast it catches up. */
-async function catchup(net: Network, txs: number, batch: number, verifyPerSecond: number, nonces: Map<string, bigint>): Promise<void> {
+async function catchup(net: Network, txs: number, rate: number, batch: number, verifyPerSecond: number, nonces: Map<string, bigint>): Promise<void> {
   const lagger = net.n - 1;
   const child = net.nodes[lagger] as ChildProcess;
   const exited = new Promise((r) => child.once('exit', r));
+  net.nodes[lagger] = undefined; // stopped on purpose
   child.kill('SIGTERM');
   await exited;
-  net.nodes[lagger] = undefined;
   const load = signLoad(net, txs, nonces);
-  const result = await runLoad({ ...net, n: net.n - 1, nodes: net.nodes.slice(0, lagger) }, load, 3000, batch, verifyPerSecond);
+  const result = await runLoad({ ...net, n: net.n - 1, nodes: net.nodes.slice(0, lagger) }, load, rate, batch, verifyPerSecond);
   const status = (await rpc(rpcUrl(net, 0), { jsonrpc: '2.0', id: 1, method: 'status' })) as { result: { latest_height: number } };
   const target = status.result.latest_height;
   const start = performance.now();
