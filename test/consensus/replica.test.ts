@@ -80,6 +80,22 @@ describe('Replica: normal case', () => {
     expect(oneAtATime.prePrepareOfH2).toBeGreaterThan(oneAtATime.firstCommitOfH1);
   });
 
+  it('forgets what it signed far below the committed tip, so its memory does not grow with the chain', () => {
+    const cluster = new Cluster({ checkpointInterval: 16 });
+    cluster.submit(700 * 100); // the stand-in primary takes 100 per block
+    cluster.run(2_000_000);
+    expect(heights(cluster)).toEqual([700, 700, 700, 700]);
+    for (let i = 0; i < 4; i++) {
+      const signed = (cluster.replica(i) as unknown as { signed: Map<string, string> }).signed;
+      const signedHeights = [...signed.keys()].map((key) => Number(key.slice(key.lastIndexOf(':') + 1)));
+      // Kept: the last 256 heights (a re-proposal of a recent commit may still need a vote)
+      // plus at most one trimming period; the first 380 or so are gone.
+      expect(Math.min(...signedHeights)).toBeGreaterThan(700 - 256 - 64 - 1);
+      expect(signed.size).toBeLessThanOrEqual(3 * (256 + 64 + 1));
+    }
+    expectAgreement(cluster);
+  });
+
   it('persists every vote before sending it (the harness throws otherwise)', () => {
     const cluster = new Cluster();
     cluster.submit(100);
