@@ -533,8 +533,16 @@ export class LedgerNode implements NodeApi {
   /** Executes a proposal (its signatures checked, see ExecutionQueue) and tells the replica. */
   private execute(job: ExecutionJob): void {
     // Catch-up may have committed this height while the proposal waited for its checks.
-    if (job.height <= this.executor.committedHeight) return;
-    const outcome = this.executor.execute(job.block, job.blockHash);
+    if (job.height <= this.executor.committedHeight || this.fatal !== null) return;
+    let outcome: ReturnType<SpeculativeExecutor['execute']>;
+    try {
+      outcome = this.executor.execute(job.block, job.blockHash);
+    } catch (err) {
+      // Called from a queued slice, outside the loop's own guard: a bug in execution halts
+      // consensus (as it does inside a turn) rather than killing the process.
+      this.fail(err);
+      return;
+    }
     if (!outcome.ok) {
       this.options.logger.warn({ height: job.height, block: toHex(job.blockHash), code: outcome.error.code, reason: outcome.error.message }, 'proposal rejected');
     }
