@@ -48,12 +48,12 @@ export interface ReplicaConfig {
   readonly maxProposalsInFlight?: number;
   /**
    * With a proposal already in flight, another is opened only once at least this many
-   * pending txs are not in any in-flight block (default: no such rule). It assumes the
-   * 'mempool' event counts pending txs including those in in-flight blocks, as the
-   * node's mempool does until they commit. Every block costs a full round
-   * of votes, signatures, messages and syncs on every replica whatever its size, so at
-   * moderate load one block at a time, gathering what arrives meanwhile, is cheaper than a
-   * pipeline of one-tx blocks; at high load the pipeline fills as before.
+   * pending txs are not in any in-flight block (default: no such rule). Every block costs a
+   * full round of votes, signatures, messages and syncs on every replica whatever its
+   * size, so at moderate load one block at a time, gathering what arrives meanwhile, is
+   * cheaper than a pipeline of one-tx blocks; at high load the pipeline fills as before.
+   * It assumes the 'mempool' event counts pending txs including those in in-flight
+   * blocks, as the node's mempool does until they commit.
    */
   readonly minPipelinedTxs?: number;
   /** How long pending work may make no progress before a view change, in the first view. */

@@ -60,7 +60,7 @@ const MIN_PIPELINED_TXS = 128;
 /** Gossip frames waiting for admission (see gossip-intake.ts): ~10 s of full load. */
 const GOSSIP_QUEUE_FRAMES = 50_000;
 const GOSSIP_QUEUE_BYTES = 32 << 20;
-/** Longest run of background signature checks (gossip, proposals) before the loop yields. */
+/** Longest run of signature checks for a waiting proposal before the loop yields. */
 const WORK_SLICE_MS = 4;
 /** A proposal with at most this many unchecked txs executes at once (~2 ms of checks). */
 const INLINE_TX_CHECKS = 20;
