@@ -9,7 +9,7 @@ import { genesisHash, genesisState, type Genesis } from '../ledger/genesis.js';
 import { SparseMerkleTree } from '../ledger/smt.js';
 import { LedgerState } from '../ledger/state.js';
 import { hashTx, senderAddress, txSize } from '../ledger/tx.js';
-import { ioError, openDb, type StoreDb } from './db.js';
+import { ioError, openDb, type ByteLevel, type StoreDb } from './db.js';
 import { StoreError } from './errors.js';
 import {
   decodeSenderEntry,
@@ -110,6 +110,7 @@ interface PendingAppend {
 
 export class BlockStore {
   private current: TipState;
+  private readonly rows: RowKeys;
   /** Appends waiting for the next group write, in call order. */
   private readonly pending: PendingAppend[] = [];
   /** The group writer, while one runs. */
@@ -125,6 +126,7 @@ export class BlockStore {
     private readonly lifecycle: Lifecycle,
   ) {
     this.current = tip;
+    this.rows = rowKeys(db);
   }
 
   /**
@@ -252,28 +254,28 @@ export class BlockStore {
       );
     }
     const heightKey = u64Key(header.height);
-    const { db } = this;
+    const rows = this.rows;
     const blockBytes = encodeBlock(block);
     const headerBytes = blockHeaderSize(header);
-    batch.put(heightKey, blockBytes, { sublevel: db.block });
+    batch.put(rows.block(heightKey), blockBytes);
     // The block's encoding starts with its header's.
-    batch.put(heightKey, blockBytes.slice(0, headerBytes), { sublevel: db.header });
-    batch.put(heightKey, encodeQuorumCertificate(qc), { sublevel: db.cert });
-    batch.put(blockHash, heightKey, { sublevel: db.blockHash });
+    batch.put(rows.header(heightKey), blockBytes.slice(0, headerBytes));
+    batch.put(rows.cert(heightKey), encodeQuorumCertificate(qc));
+    batch.put(rows.blockHash(blockHash), heightKey);
     // A tx hash is unique on a chain (the sender's nonce is part of it and is never
     // reused), so these index rows are new too. Txs follow the header and a u32 count.
     let offset = headerBytes + 4;
     block.txs.forEach((tx, index) => {
       const length = txSize(tx);
-      batch.put(hashTx(tx), encodeTxLocation(header.height, index), { sublevel: db.tx });
-      batch.put(senderKey(fromHex(senderAddress(tx)), header.height, index), encodeTxSpan(offset, length), { sublevel: db.sender });
+      batch.put(rows.tx(hashTx(tx)), encodeTxLocation(header.height, index));
+      batch.put(rows.sender(senderKey(fromHex(senderAddress(tx)), header.height, index)), encodeTxSpan(offset, length));
       offset += length;
     });
     for (const [hexKey, value] of writes) {
-      if (value === null) batch.del(fromHex(hexKey), { sublevel: db.state });
-      else batch.put(fromHex(hexKey), value, { sublevel: db.state });
+      if (value === null) batch.del(rows.state(fromHex(hexKey)));
+      else batch.put(rows.state(fromHex(hexKey)), value);
     }
-    batch.put(META_TIP, encodeTip({ height: header.height, hash: blockHash }), { sublevel: db.meta });
+    batch.put(rows.meta(META_TIP), encodeTip({ height: header.height, hash: blockHash }));
     return { height: header.height, hash: blockHash, stateRoot: header.stateRoot };
   }
 
@@ -632,4 +634,36 @@ async function checkTip(
   const verified = verifyQuorumCertificate(qc.value, validators, verifier, { height: tip.height, blockHash: hash });
   if (!verified.ok) throw corrupt(`${where}: its certificate does not verify: ${verified.error.message}`);
   return { height: tip.height, hash, stateRoot: header.stateRoot };
+}
+
+type RowKey = (key: Uint8Array) => Uint8Array;
+type RowKeys = Record<Exclude<keyof StoreDb, 'root'>, RowKey>;
+
+/**
+ * Root-level keys for each sublevel's rows. Appends write through the root db with the
+ * sublevel prefix already in place: abstract-level's per-op work for a sublevel put
+ * (option spreads, encoder lookups, prefixing a descendant key) cost ~4.5 µs a row,
+ * 17% of a catching-up node's CPU. The rows are the same bytes; reads still go through
+ * the sublevels.
+ */
+function rowKeys(db: StoreDb): RowKeys {
+  const forSublevel = (sublevel: ByteLevel): RowKey => {
+    const prefix = new TextEncoder().encode(sublevel.prefix);
+    return (key) => {
+      const out = new Uint8Array(prefix.length + key.length);
+      out.set(prefix);
+      out.set(key, prefix.length);
+      return out;
+    };
+  };
+  return {
+    meta: forSublevel(db.meta),
+    block: forSublevel(db.block),
+    cert: forSublevel(db.cert),
+    blockHash: forSublevel(db.blockHash),
+    tx: forSublevel(db.tx),
+    state: forSublevel(db.state),
+    header: forSublevel(db.header),
+    sender: forSublevel(db.sender),
+  };
 }
