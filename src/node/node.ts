@@ -135,6 +135,7 @@ export class LedgerNode implements NodeApi {
       this.mempool.noteVerified(hashTx(tx));
       return true;
     },
+    isStale: (job) => job.height <= this.executor.committedHeight,
     execute: (job) => this.execute(job),
     sliceMs: WORK_SLICE_MS,
     inlineChecks: INLINE_TX_CHECKS,

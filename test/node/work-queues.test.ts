@@ -101,6 +101,7 @@ function job(height: number, txCount: number): ExecutionJob {
 
 function executionQueue(options: { verified?: Set<Tx>; bad?: Set<Tx>; sliceMs?: number; inlineChecks?: number } = {}) {
   const clock = fakeClock();
+  const committed = { height: 0 };
   const verified = options.verified ?? new Set<Tx>();
   const checks: Tx[] = [];
   const executed: number[] = [];
@@ -113,12 +114,13 @@ function executionQueue(options: { verified?: Set<Tx>; bad?: Set<Tx>; sliceMs?: 
       verified.add(tx);
       return true;
     },
+    isStale: (j) => j.height <= committed.height,
     execute: (j) => void executed.push(j.height),
     sliceMs: options.sliceMs ?? 4,
     inlineChecks: options.inlineChecks ?? 2,
     now: clock.now,
   });
-  return { queue, checks, executed, verified };
+  return { queue, checks, executed, verified, committed };
 }
 
 describe('ExecutionQueue', () => {
@@ -165,6 +167,21 @@ describe('ExecutionQueue', () => {
     await settle();
     expect(q.checks).toHaveLength(2);
     expect(q.executed).toEqual([1]);
+  });
+
+  it('checks nothing for a proposal whose height was committed meanwhile (catch-up)', async () => {
+    const q = executionQueue();
+    q.queue.submit(job(1, 10));
+    q.queue.submit(job(2, 10));
+    q.queue.submit(job(3, 10));
+    await nextMacrotask();
+    expect(q.checks).toHaveLength(4); // the first slice, on height 1
+    q.committed.height = 2; // catch-up commits heights 1 and 2
+    q.queue.submit(job(2, 10)); // already committed: dropped on arrival
+    await settle();
+    expect(q.checks).toHaveLength(14); // only height 3's ten
+    expect(q.executed).toEqual([3]);
+    expect(q.queue.size).toBe(0);
   });
 
   it('executes nothing once stopped', async () => {
