@@ -11,13 +11,14 @@
  * in order. Nothing a peer or client sends can throw out of this loop.
  */
 import { encodeTx } from '../codec/tx.js';
-import { decodeConsensusMessage, decodeWalRecord, encodeConsensusMessage, encodePreparedRecord } from '../codec/consensus.js';
+import { decodeConsensusMessage, decodeWalRecord, encodeConsensusMessage, encodePreparedRecord, encodeVotePayload } from '../codec/consensus.js';
 import type { Block, ConsensusMessage, PreparedCertificate, QuorumCertificate, Tx } from '../codec/types.js';
 import { Replica } from '../consensus/replica.js';
 import type { ConsensusCrypto, Effect, Evidence, ReplicaEvent } from '../consensus/types.js';
 import { bytesEqual, toHex } from '../crypto/bytes.js';
 import { sign, verify, type Hash, type KeyPair } from '../crypto/index.js';
-import { makeVerifier, type Verifier } from '../crypto/domain.js';
+import { makeVerifier, signingBytes, type Verifier } from '../crypto/domain.js';
+import { VerifyWorker, type SignatureCheck } from '../crypto/verify-worker.js';
 import { computeTxRoot, hashBlockHeader } from '../ledger/block.js';
 import { executionContext, type Receipt } from '../ledger/execute.js';
 import { genesisHash, type Genesis } from '../ledger/genesis.js';
@@ -37,7 +38,8 @@ import { NodeMetrics } from './metrics.js';
 import { NodeQueries } from './queries.js';
 import type { Logger } from './logger.js';
 import type { ByzantineTransformer } from './byzantine.js';
-import { decodeSyncItem, encodeSyncItem } from './sync-item.js';
+import { decodeSyncItem, encodeSyncItem, type CertifiedBlock } from './sync-item.js';
+import { CheckedSignatures } from './checked-signatures.js';
 
 export interface NodeOptions {
   readonly config: NodeConfig;
@@ -54,6 +56,8 @@ export interface NodeOptions {
 }
 
 const SYNC_BATCH = 64;
+/** Verdicts on fetched certificates waiting for the core's check: 3 a block, MAX_SYNC_AHEAD blocks. */
+const CHECKED_SIGNATURES = 8_192;
 const PROPOSALS_IN_FLIGHT = 3;
 /** See ReplicaConfig.minPipelinedTxs. */
 const MIN_PIPELINED_TXS = 128;
@@ -118,6 +122,9 @@ export class LedgerNode implements NodeApi {
   private appended: Promise<void> = Promise.resolve();
 
   private readonly waiters = new Map<string, Waiter[]>();
+  /** Started by the first catch-up fetch (see precheckCertificates). */
+  private verifyWorker: VerifyWorker | undefined;
+  private readonly checkedSignatures = new CheckedSignatures(CHECKED_SIGNATURES);
   /** Txs committed in memory whose block is not yet in the store: tx hash -> place. */
   private readonly notYetDurable = new Map<string, { height: number; index: number }>();
   private lastRegossipAt = 0;
@@ -189,7 +196,11 @@ export class LedgerNode implements NodeApi {
 
     const crypto: ConsensusCrypto = {
       sign: (kind, payload) => sign(keyPair, kind, genesis.chainId, payload),
-      verify: (publicKey, kind, payload, signature) => this.metrics.verified(kind, verify(publicKey, kind, genesis.chainId, payload, signature)),
+      verify: (publicKey, kind, payload, signature) =>
+        this.metrics.verified(
+          kind,
+          this.checkedSignatures.take(kind, publicKey, payload, signature) || verify(publicKey, kind, genesis.chainId, payload, signature),
+        ),
       hashHeader: hashBlockHeader,
       bodyMatchesHeader: (block) => block.txs.length === block.header.txCount && bytesEqual(computeTxRoot(block.txs), block.header.txRoot),
     };
@@ -339,6 +350,7 @@ export class LedgerNode implements NodeApi {
     }
     this.waiters.clear();
     await this.network?.stop().catch(() => {});
+    await this.verifyWorker?.stop();
     await this.options.store.close();
     this.options.logger.info({ height: this.executor.committedHeight }, 'node stopped');
   }
@@ -653,7 +665,7 @@ export class LedgerNode implements NodeApi {
 
   /**
    * Fetches certified blocks [fromHeight, toHeight] from one peer, SYNC_BATCH per request,
-   * one request after the other, and hands each to the replica. The replica asks for up to
+   * one request ahead of the checks, and hands each to the replica. The replica asks for up to
    * MAX_SYNC_AHEAD heights at once and asks again only after a timeout, so fetching just
    * the first batch (as this did) held catch-up to 64 blocks per retry period: 28 blocks/s,
    * ~580 tx/s, measured on a node that missed 100,000 txs. A failed or empty answer ends
@@ -663,26 +675,57 @@ export class LedgerNode implements NodeApi {
     const peers = this.network.connectedPeers();
     if (peers.length === 0) return;
     const peer = peers[this.syncPeer++ % peers.length] as number;
-    for (let from = fromHeight; from <= toHeight && !this.stopping; ) {
-      const to = Math.min(toHeight, from + SYNC_BATCH - 1);
-      let items: Uint8Array[];
-      try {
-        items = await this.network.requestSync(peer, { fromHeight: from, toHeight: to }, { timeoutMs: 10_000 });
-      } catch (err) {
+    const request = (from: number): Promise<Uint8Array[] | undefined> =>
+      this.network.requestSync(peer, { fromHeight: from, toHeight: Math.min(toHeight, from + SYNC_BATCH - 1) }, { timeoutMs: 10_000 }).catch((err: unknown) => {
         this.options.logger.debug({ peer, fromHeight: from, err: (err as Error).message }, 'sync request failed');
-        return;
-      }
-      if (items.length === 0) return;
+        return undefined;
+      });
+    let from = fromHeight;
+    let next = request(from);
+    while (!this.stopping) {
+      const items = await next;
+      if (items === undefined || items.length === 0) return;
+      const fetched: CertifiedBlock[] = [];
       for (const bytes of items) {
         const item = decodeSyncItem(bytes);
         if (!item.ok) {
           this.network.penalize(peer, `sync: ${item.error}`);
           return;
         }
-        this.enqueue({ type: 'synced', block: item.value.block, certificate: item.value.certificate });
+        fetched.push(item.value);
       }
       from += items.length;
+      // The next batch travels while this one's certificates are checked: waiting for the
+      // checks before asking left the main thread idle 22% of a catch-up.
+      const more = from <= toHeight;
+      if (more) next = request(from);
+      await this.precheckCertificates(fetched);
+      for (const item of fetched) this.enqueue({ type: 'synced', block: item.block, certificate: item.certificate });
+      if (!more) return;
     }
+  }
+
+  /**
+   * Checks the certificates' signatures on the verify worker while the main thread works
+   * through earlier blocks; the core's own check then finds the verdicts (CheckedSignatures).
+   * Nothing is trusted here: a signature the worker did not find valid is checked again.
+   */
+  private async precheckCertificates(items: readonly CertifiedBlock[]): Promise<void> {
+    const validators = this.options.genesis.validators;
+    const checks: (SignatureCheck & { payload: Uint8Array })[] = [];
+    for (const { certificate: qc } of items) {
+      const payload = encodeVotePayload({ view: qc.view, height: qc.height, blockHash: qc.blockHash });
+      const message = signingBytes('commit', this.chainId, payload);
+      for (const { validator, signature } of qc.signatures) {
+        const publicKey = validators[validator]?.publicKey;
+        if (publicKey !== undefined) checks.push({ publicKey, message, signature, payload });
+      }
+    }
+    this.verifyWorker ??= new VerifyWorker();
+    const verdicts = await this.verifyWorker.verify(checks);
+    checks.forEach((c, i) => {
+      if (verdicts[i] === true) this.checkedSignatures.add('commit', c.publicKey, c.payload, c.signature);
+    });
   }
 
   private async serveSync(_from: number, request: { fromHeight: number; toHeight: number }): Promise<Uint8Array[]> {
