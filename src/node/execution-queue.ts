@@ -13,6 +13,7 @@
  */
 import type { Block, Tx } from '../codec/types.js';
 import type { Hash } from '../crypto/hash.js';
+import { TimeSlices } from './time-slices.js';
 
 export interface ExecutionJob {
   readonly height: number;
@@ -49,12 +50,12 @@ interface Queued extends ExecutionJob {
 
 export class ExecutionQueue {
   private readonly queue: Queued[] = [];
-  private scheduled = false;
-  private stopped = false;
   private readonly now: () => number;
+  private readonly slices: TimeSlices;
 
   constructor(private readonly options: ExecutionQueueOptions) {
     this.now = options.now ?? (() => performance.now());
+    this.slices = new TimeSlices({ sliceMs: options.sliceMs, now: this.now, work: (deadline) => this.work(deadline), pending: () => this.queue.length > 0 });
   }
 
   /** Proposals waiting (checking or queued behind one that is). */
@@ -64,50 +65,38 @@ export class ExecutionQueue {
 
   /** Executes `job` now if nothing is queued and it has few unchecked txs; queues it otherwise. */
   submit(job: ExecutionJob): void {
-    if (this.stopped || this.options.isStale(job)) return;
+    if (this.slices.stopped || this.options.isStale(job)) return;
     const unchecked = job.block.txs.filter((tx) => !this.options.isVerified(tx));
     if (this.queue.length === 0 && unchecked.length <= this.options.inlineChecks) {
       this.options.execute(job);
       return;
     }
     this.queue.push({ ...job, unchecked, next: 0 });
-    this.schedule();
+    this.slices.schedule();
   }
 
   stop(): void {
-    this.stopped = true;
+    this.slices.stop();
     this.queue.length = 0;
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.stopped) return;
-    this.scheduled = true;
-    setImmediate(() => this.runSlice());
-  }
-
-  private runSlice(): void {
-    this.scheduled = false;
-    const deadline = this.now() + this.options.sliceMs;
-    try {
-      while (this.queue.length > 0 && !this.stopped) {
-        const job = this.queue[0] as Queued;
-        if (this.options.isStale(job)) {
-          this.queue.shift();
-          continue;
-        }
-        while (job.next < job.unchecked.length && this.now() < deadline) {
-          const tx = job.unchecked[job.next++] as Tx;
-          // A bad signature makes the whole proposal invalid: execution finds and reports
-          // it (one more check), so the rest need not be checked first.
-          if (!this.options.verify(tx)) job.next = job.unchecked.length;
-        }
-        if (job.next < job.unchecked.length) break; // out of time for this slice
+  private work(deadline: number): void {
+    while (this.queue.length > 0 && !this.slices.stopped) {
+      const job = this.queue[0] as Queued;
+      if (this.options.isStale(job)) {
         this.queue.shift();
-        this.options.execute(job);
-        if (this.now() >= deadline) break;
+        continue;
       }
-    } finally {
-      if (this.queue.length > 0) this.schedule();
+      while (job.next < job.unchecked.length && this.now() < deadline) {
+        const tx = job.unchecked[job.next++] as Tx;
+        // A bad signature makes the whole proposal invalid: execution finds and reports
+        // it (one more check), so the rest need not be checked first.
+        if (!this.options.verify(tx)) job.next = job.unchecked.length;
+      }
+      if (job.next < job.unchecked.length) break; // out of time for this slice
+      this.queue.shift();
+      this.options.execute(job);
+      if (this.now() >= deadline) break;
     }
   }
 }

@@ -14,6 +14,8 @@
  * nothing but a later copy (pending txs are offered again, and proposals carry them).
  */
 
+import { TimeSlices } from './time-slices.js';
+
 export interface GossipIntakeOptions {
   /** Admits one frame (decode, checks, signature). */
   readonly admit: (from: number, bytes: Uint8Array) => void;
@@ -36,13 +38,13 @@ export class GossipIntake {
   /** Index of the next frame to admit (the queue is compacted now and then, not shifted). */
   private head = 0;
   private queuedBytes = 0;
-  private scheduled = false;
-  private stopped = false;
+  private readonly slices: TimeSlices;
   private droppedFrames = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: GossipIntakeOptions) {
     this.now = options.now ?? (() => performance.now());
+    this.slices = new TimeSlices({ sliceMs: options.sliceMs, now: this.now, work: (deadline) => this.work(deadline), pending: () => this.queued > 0 });
   }
 
   /** Frames waiting to be admitted. */
@@ -57,36 +59,28 @@ export class GossipIntake {
 
   /** Queues a frame; false if it was dropped because the queue is full. */
   offer(from: number, bytes: Uint8Array): boolean {
-    if (this.stopped) return false;
+    if (this.slices.stopped) return false;
     if (this.queued >= this.options.maxQueued || this.queuedBytes + bytes.length > this.options.maxQueuedBytes) {
       this.droppedFrames++;
       return false;
     }
     this.frames.push({ from, bytes });
     this.queuedBytes += bytes.length;
-    this.schedule();
+    this.slices.schedule();
     return true;
   }
 
   /** Drops everything queued and admits nothing more. */
   stop(): void {
-    this.stopped = true;
+    this.slices.stop();
     this.frames.length = 0;
     this.head = 0;
     this.queuedBytes = 0;
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.stopped) return;
-    this.scheduled = true;
-    setImmediate(() => this.runSlice());
-  }
-
-  private runSlice(): void {
-    this.scheduled = false;
-    const deadline = this.now() + this.options.sliceMs;
+  private work(deadline: number): void {
     try {
-      while (this.head < this.frames.length && !this.stopped && this.options.yieldTo?.() !== true) {
+      while (this.head < this.frames.length && !this.slices.stopped && this.options.yieldTo?.() !== true) {
         const frame = this.frames[this.head++] as { from: number; bytes: Uint8Array };
         this.queuedBytes -= frame.bytes.length;
         try {
@@ -98,7 +92,6 @@ export class GossipIntake {
       }
     } finally {
       this.compact();
-      if (this.queued > 0) this.schedule();
     }
   }
 
