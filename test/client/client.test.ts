@@ -437,8 +437,10 @@ describe('ledgerctl reads', () => {
     const sent = await ledgerctl(['tx', 'transfer', '--to', to, '--amount', '9', '--key', key, '--rpc', cluster.rpcUrl(3), '--wait', '--json']);
     expect(sent.code, sent.stderr).toBe(0);
     const result = JSON.parse(sent.stdout) as { hash: string; height: number };
-    expect((await client.tx(result.hash)).height).toBe(result.height);
-    expect((await client.account(to)).balance).toBe(9n);
+    // Read from the node that was waited on: another may not have stored the block yet.
+    const waitedOn = new LedgerClient({ url: cluster.rpcUrl(3), timeoutMs: 10_000 });
+    expect((await waitedOn.tx(result.hash)).height).toBe(result.height);
+    expect((await waitedOn.account(to)).balance).toBe(9n);
   });
 
   it('watch streams blocks as they commit, until interrupted', async () => {
