@@ -15,7 +15,16 @@
  * ceiling_tps. Figures are printed, never asserted.
  *
  *   npm run bench -- [--validators 4] [--rate 1000] [--duration 20] [--accounts 2000]
+ *                    [--warmup 5] [--latencies FILE]
  *   npm run bench -- --sweep [--duration 60] [--plot latency.svg]
+ *
+ * The measured window is steady state: the same stream of load starts --warmup seconds
+ * earlier (5 by default; printed as warmup_s), and those txs are not counted. A fresh
+ * node's first second runs cold code (the JIT has not compiled the hot paths yet) and its
+ * latency says nothing about a node that has been up for a minute; --warmup 0 measures it
+ * anyway. The sweep warms up once, before its first rate. --latencies writes each measured tx's
+ * submit time and latency (ms, one "submitted latency" pair a line), to see when a tail
+ * happened, not only how long it was.
  *   npm run bench -- --catchup [--txs 100000] [--rate 1000]   (the load the lagger misses;
  *                                        startup_s, the restart until RPC answers, is
  *                                        included in seconds and also printed apart)
@@ -77,6 +86,8 @@ interface RunResult {
   store_write_ms: number;
   /** CPU seconds this load generator itself used (it shares the machine with the nodes). */
   client_cpu_s: number;
+  /** Seconds of the same load offered (and not measured) before this run. */
+  warmup_s?: number;
 }
 
 const rpcUrl = (net: Network, i: number): string => `http://127.0.0.1:${net.basePort + 10 * i + 1}`;
@@ -254,25 +265,45 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
 }
 
-/** Submits `load` open-loop at `rate` tx/s and measures until everything committed (or a drain timeout). */
+/** What the measured window is compared against at its start. */
+interface Baseline {
+  readonly at: number;
+  readonly metrics: Promise<Map<string, number>>;
+  readonly clientCpu: NodeJS.CpuUsage;
+  readonly nodeCpu: number[];
+  readonly blocks: number;
+}
+
+/**
+ * Submits `load` open-loop at `rate` tx/s and measures until everything committed (or a
+ * drain timeout). The first `warmupTxs` txs are offered like the rest but not measured:
+ * the measured window starts with the next one, in the same stream of load.
+ */
 async function runLoad(
   net: Network,
   load: SignedLoad,
   rate: number,
   batchSize: number,
   verifyPerSecond: number,
-  observe?: (committed: number) => void,
+  options: { readonly warmupTxs?: number; readonly observe?: (committed: number) => void; readonly latencyFile?: string } = {},
 ): Promise<RunResult> {
+  const { warmupTxs = 0, observe, latencyFile } = options;
   const tracker = new CommitTracker();
   await tracker.open(rpcUrl(net, 0));
   const observer = observe === undefined ? undefined : setInterval(() => observe(tracker.committedAt.size), 5_000);
   await sleep(200);
-  const metricsBefore = await scrapeMetrics(net, 0); // prom-client resets its event-loop histogram on every scrape
-  const clientCpuBefore = process.cpuUsage();
-  const cpuBefore = net.nodes.map((c) => (c?.pid === undefined ? 0 : processStats(c.pid).cpuSeconds));
+  const takeBaseline = (): Baseline => ({
+    at: performance.now(),
+    metrics: scrapeMetrics(net, 0), // prom-client resets its event-loop histogram on every scrape
+    clientCpu: process.cpuUsage(),
+    nodeCpu: net.nodes.map((c) => (c?.pid === undefined ? 0 : processStats(c.pid).cpuSeconds)),
+    blocks: tracker.blocks,
+  });
+  let baseline: Baseline | undefined;
   const submittedAt = new Array<number>(load.bodies.length);
   let sent = 0;
-  let rejected = 0;
+  let rejected = 0; // measured txs only
+  let rejectedAll = 0;
   let nextNode = 0;
   const inFlight = new Set<Promise<void>>();
   const start = performance.now();
@@ -280,7 +311,9 @@ async function runLoad(
     const due = Math.min(load.bodies.length, Math.floor(((performance.now() - start) / 1000) * rate));
     while (sent < due) {
       const from = sent;
-      const to = Math.min(due, sent + batchSize);
+      // A batch never straddles the start of the measured window.
+      const to = Math.min(due, sent + batchSize, from < warmupTxs ? warmupTxs : Number.POSITIVE_INFINITY);
+      if (from >= warmupTxs && baseline === undefined) baseline = takeBaseline();
       const now = performance.now();
       const batch = [];
       for (let i = from; i < to; i++) {
@@ -288,13 +321,19 @@ async function runLoad(
         batch.push({ jsonrpc: '2.0', id: i, method: 'broadcast_tx_sync', params: { tx: load.bodies[i] } });
       }
       sent = to;
+      const measured = from >= warmupTxs;
       const url = rpcUrl(net, nextNode++ % net.n);
       const request: Promise<void> = rpc(url, batch)
         .then((replies) => {
-          for (const reply of replies as { error?: unknown }[]) if (reply.error !== undefined) rejected++;
+          for (const reply of replies as { error?: unknown }[]) {
+            if (reply.error === undefined) continue;
+            rejectedAll++;
+            if (measured) rejected++;
+          }
         })
         .catch(() => {
-          rejected += to - from;
+          rejectedAll += to - from;
+          if (measured) rejected += to - from;
         })
         .finally(() => inFlight.delete(request));
       inFlight.add(request);
@@ -304,46 +343,54 @@ async function runLoad(
   await Promise.all(inFlight);
   const submitEnd = performance.now();
   const drainDeadline = submitEnd + 15_000;
-  while (performance.now() < drainDeadline && tracker.committedAt.size < load.bodies.length - rejected) await sleep(50);
+  const offered = load.bodies.length - warmupTxs;
+  while (performance.now() < drainDeadline && tracker.committedAt.size < load.bodies.length - rejectedAll) await sleep(50);
   tracker.close();
   if (observer !== undefined) clearInterval(observer);
   observe?.(tracker.committedAt.size);
   const metrics = await scrapeMetrics(net, 0);
+  const since = baseline ?? takeBaseline(); // an all-warm-up load measures nothing
+  const metricsBefore = await since.metrics;
 
   const latencies: number[] = [];
-  let lastCommit = start;
+  const lines: string[] = [];
+  let lastCommit = since.at;
   load.hashes.forEach((hash, i) => {
+    if (i < warmupTxs) return;
     const at = tracker.committedAt.get(hash);
+    const submitted = submittedAt[i] as number;
+    lines.push(`${(submitted - since.at).toFixed(1)} ${at === undefined ? 'uncommitted' : (at - submitted).toFixed(1)}`);
     if (at === undefined) return;
-    latencies.push(at - (submittedAt[i] as number));
+    latencies.push(at - submitted);
     if (at > lastCommit) lastCommit = at;
   });
+  if (latencyFile !== undefined) await writeFile(latencyFile, `${lines.join('\n')}\n`);
   latencies.sort((a, b) => a - b);
   const stats = net.nodes.map((c) => (c?.pid === undefined ? { peakRssMb: 0, cpuSeconds: 0 } : processStats(c.pid)));
   const cores = availableParallelism();
   const ceiling = (cores * verifyPerSecond) / net.n;
-  const elapsed = Math.max(lastCommit, submitEnd) - start;
+  const elapsed = Math.max(lastCommit, submitEnd) - since.at;
   const tps = latencies.length / (elapsed / 1000);
   return {
     validators: net.n,
     rate,
-    duration_s: +((submitEnd - start) / 1000).toFixed(1),
+    duration_s: +((submitEnd - since.at) / 1000).toFixed(1),
     committed: latencies.length,
     tps: Math.round(tps),
     p50_ms: +percentile(latencies, 0.5).toFixed(1),
     p99_ms: +percentile(latencies, 0.99).toFixed(1),
     max_rss_mb: Math.round(Math.max(...stats.map((s) => s.peakRssMb))),
-    cpu_s_per_node: +(stats.reduce((sum, s, i) => sum + s.cpuSeconds - (cpuBefore[i] ?? 0), 0) / net.n).toFixed(1),
+    cpu_s_per_node: +(stats.reduce((sum, s, i) => sum + s.cpuSeconds - (since.nodeCpu[i] ?? 0), 0) / net.n).toFixed(1),
     verify_per_s: verifyPerSecond,
     ceiling_tps: Math.round(ceiling),
     ratio: +(tps / ceiling).toFixed(2),
-    offered: load.bodies.length,
+    offered,
     rejected,
-    blocks: tracker.blocks,
+    blocks: tracker.blocks - since.blocks,
     event_loop_p99_ms: +(1000 * (metrics.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN)).toFixed(1),
     wal_write_ms: meanMs(metricsBefore, metrics, 'ledger_wal_write_seconds'),
     store_write_ms: meanMs(metricsBefore, metrics, 'ledger_store_write_seconds'),
-    client_cpu_s: +(((clientCpu) => (clientCpu.user + clientCpu.system) / 1e6)(process.cpuUsage(clientCpuBefore))).toFixed(1),
+    client_cpu_s: +(((clientCpu) => (clientCpu.user + clientCpu.system) / 1e6)(process.cpuUsage(since.clientCpu))).toFixed(1),
   };
 }
 
@@ -387,10 +434,14 @@ async function main(): Promise<void> {
       smoke: { type: 'boolean', default: false },
       soak: { type: 'boolean', default: false },
       profile: { type: 'string' },
+      warmup: { type: 'string', default: '5' },
+      latencies: { type: 'string' },
     },
   });
   const n = Number(values.validators);
   const batch = Number(values.batch);
+  const warmup = values.smoke ? 1 : Number(values.warmup);
+  if (!Number.isFinite(warmup) || warmup < 0) throw new Error(`--warmup must be a number of seconds >= 0, got ${values.warmup}`);
   const verifyPerSecond = measureVerifyRate();
   const accounts = values.smoke ? 50 : Number(values.accounts);
   const net = await startNetwork(n, accounts, values.profile);
@@ -402,9 +453,11 @@ async function main(): Promise<void> {
       await soak(net, Number(values.txs), Number(values.rate), batch, verifyPerSecond, nonces);
     } else if (values.sweep) {
       const results: RunResult[] = [];
-      for (const rate of [250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 3500, 4000, 5000]) {
-        const load = signLoad(net, rate * Number(values.duration), nonces);
-        const result = await runLoad(net, load, rate, batch, verifyPerSecond);
+      const rates = [250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 3500, 4000, 5000];
+      for (const rate of rates) {
+        const warmupTxs = rate === rates[0] ? Math.ceil(rate * warmup) : 0;
+        const load = signLoad(net, warmupTxs + rate * Number(values.duration), nonces);
+        const result = { ...(await runLoad(net, load, rate, batch, verifyPerSecond, { warmupTxs })), ...(warmupTxs > 0 ? { warmup_s: warmup } : {}) };
         results.push(result);
         process.stdout.write(`${JSON.stringify(result)}\n`);
         const held = result.committed >= 0.95 * result.offered && result.p99_ms < 1000;
@@ -416,8 +469,10 @@ async function main(): Promise<void> {
     } else {
       const rate = values.smoke ? 100 : Number(values.rate);
       const duration = values.smoke ? 3 : Number(values.duration);
-      const load = signLoad(net, rate * duration, nonces);
-      process.stdout.write(`${JSON.stringify(await runLoad(net, load, rate, batch, verifyPerSecond))}\n`);
+      const warmupTxs = Math.ceil(rate * warmup);
+      const load = signLoad(net, warmupTxs + rate * duration, nonces);
+      const result = await runLoad(net, load, rate, batch, verifyPerSecond, { warmupTxs, latencyFile: values.latencies });
+      process.stdout.write(`${JSON.stringify({ ...result, warmup_s: warmup })}\n`);
     }
   } finally {
     await stopNetwork(net);
@@ -453,11 +508,11 @@ async function soak(net: Network, txs: number, rate: number, batch: number, veri
   const load = signLoad(net, txs, nonces);
   process.stderr.write(`bench: signed ${txs} txs in ${((performance.now() - signStart) / 1000).toFixed(0)} s\n`);
   const samples: { committed: number; rssMb: number }[] = [];
-  const result = await runLoad(net, load, rate, batch, verifyPerSecond, (committed) => {
+  const result = await runLoad(net, load, rate, batch, verifyPerSecond, { observe: (committed) => {
     const rssMb = Math.max(...net.nodes.map((c) => (c?.pid === undefined ? 0 : currentRssMb(c.pid))));
     samples.push({ committed, rssMb: Math.round(rssMb) });
     process.stderr.write(`bench: soak ${committed}/${txs} committed, max node RSS ${Math.round(rssMb)} MB\n`);
-  });
+  } });
   const decile = (from: number, to: number): number => {
     const window = samples.filter((s) => s.committed >= from * txs && s.committed <= to * txs);
     return window.length === 0 ? Number.NaN : Math.max(...window.map((s) => s.rssMb));
