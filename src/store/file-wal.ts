@@ -19,8 +19,13 @@
  * it is cut off. A bad record anywhere else means the log is corrupt, and opening fails
  * with where. Truncation records a floor (entries below it are gone for good; sequence
  * numbers are never reused) and deletes the segments wholly below it.
+ *
+ * Truncation never holds up an append: its syncs (the floor file, the directory) run on
+ * the thread pool and beside the writer, which it waits for only to rotate the open segment.
+ * Votes wait on appends, and a truncation's three syncs, in line with them and on the event
+ * loop, stalled every vote for 150-750 ms now and then with four nodes on one disk.
  */
-import { closeSync, constants as fsConstants, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -73,7 +78,10 @@ export class FileWal {
   private writer: Promise<void> | undefined;
   /** Set when a write failed: the log's tail is unknown, so nothing more may be appended. */
   private failed: StoreError | undefined;
+  /** The writer and segment rotation, one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Truncations, one at a time, beside the writer. */
+  private truncations: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly dir: string,
@@ -112,7 +120,7 @@ export class FileWal {
       if (segments.length === 0) {
         const path = join(dir, segmentName(nextSeq));
         await writeFile(path, new Uint8Array(0), { mode: 0o600 });
-        syncDirectory(dir);
+        await syncDirectory(dir);
         segments.push({ firstSeq: nextSeq, path, lastSeq: nextSeq - 1, bytes: 0 });
       }
       const last = segments[segments.length - 1] as Segment;
@@ -218,28 +226,36 @@ export class FileWal {
     if (refusal !== undefined) return Promise.reject(refusal);
     if (!Number.isSafeInteger(seq) || seq <= this.floor) return Promise.resolve();
     const floor = Math.min(seq, this.nextSeq);
-    return this.serialize(async () => {
+    const run = this.truncations.then(async () => {
+      if (floor <= this.floor) return; // an earlier call already went further
       try {
         await writeFloor(this.dir, floor);
         this.floor = floor;
-        const current = this.segments[this.segments.length - 1] as Segment;
         // The open segment goes too once all of it is below the floor: start a fresh one.
-        if (current.lastSeq >= current.firstSeq && current.lastSeq < floor) await this.rotate();
+        // Only this step takes the writer's turn; appends may change the open segment.
+        await this.serialize(async () => {
+          const current = this.segments[this.segments.length - 1] as Segment;
+          if (current.lastSeq >= current.firstSeq && current.lastSeq < floor) await this.rotate();
+        });
+        // Segments below the open one are never written again.
         while (this.segments.length > 1 && (this.segments[0] as Segment).lastSeq < floor) {
           const dead = this.segments.shift() as Segment;
           await rm(dead.path, { force: true });
         }
-        syncDirectory(this.dir);
+        await syncDirectory(this.dir);
       } catch (err) {
         throw new StoreError('io', `consensus WAL truncation failed: ${(err as Error).message}`, { cause: err });
       }
     });
+    this.truncations = run.catch(() => {});
+    return run;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     while (this.writer !== undefined) await this.writer.catch(() => {});
+    await this.truncations;
     await this.queue.catch(() => {});
     await this.handle.close();
   }
@@ -248,7 +264,7 @@ export class FileWal {
     await this.handle.close();
     const path = join(this.dir, segmentName(this.nextSeq));
     this.handle = await open(path, SEGMENT_FLAGS, 0o600);
-    syncDirectory(this.dir);
+    await syncDirectory(this.dir);
     this.segments.push({ firstSeq: this.nextSeq, path, lastSeq: this.nextSeq - 1, bytes: 0 });
   }
 
@@ -323,23 +339,23 @@ async function readFloor(dir: string): Promise<number> {
 /** Replaces the floor file atomically (write, fsync, rename, fsync the directory). */
 async function writeFloor(dir: string, floor: number): Promise<void> {
   const tmp = join(dir, 'floor.tmp');
-  await writeFile(tmp, `${floor}\n`, { mode: 0o600 });
-  const fd = openSync(tmp, 'r');
+  const file = await open(tmp, 'w', 0o600);
   try {
-    fdatasyncSync(fd);
+    await file.writeFile(`${floor}\n`);
+    await file.datasync();
   } finally {
-    closeSync(fd);
+    await file.close();
   }
   await rename(tmp, join(dir, 'floor'));
-  syncDirectory(dir);
+  await syncDirectory(dir);
 }
 
-/** Makes a created, renamed or deleted directory entry durable. */
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** Makes a created, renamed or deleted directory entry durable (on the thread pool). */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
   try {
-    fsyncSync(fd);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }

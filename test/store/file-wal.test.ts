@@ -104,6 +104,25 @@ describe('FileWal', () => {
     await again.close();
   });
 
+  it('keeps every entry at or above the floor when truncations run beside appends', async () => {
+    const wal = await FileWal.open(dir);
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i++) {
+      pending.push(wal.append([utf8(String(i))]));
+      // Truncations are not waited for, so they overlap the appends (and each other), and
+      // some are issued out of order: the floor never moves back.
+      if (i % 25 === 24) pending.push(wal.truncateBelow(i - 10), wal.truncateBelow(i - 20));
+    }
+    await Promise.all(pending);
+    const expected = Array.from({ length: 200 - 189 }, (_, k) => String(189 + k));
+    expect(await texts(wal)).toEqual(expected);
+    await wal.close();
+    const again = await FileWal.open(dir);
+    expect(await texts(again)).toEqual(expected);
+    expect(again.nextSequence).toBe(200);
+    await again.close();
+  });
+
   it('refuses work once closed', async () => {
     const wal = await FileWal.open(dir);
     await wal.close();
