@@ -17,14 +17,6 @@
  *   npm run bench -- [--validators 4] [--rate 1000] [--duration 20] [--accounts 2000]
  *                    [--warmup 5] [--latencies FILE]
  *   npm run bench -- --sweep [--duration 60] [--plot latency.svg]
- *
- * The measured window is steady state: the same stream of load starts --warmup seconds
- * earlier (5 by default; printed as warmup_s), and those txs are not counted. A fresh
- * node's first second runs cold code (the JIT has not compiled the hot paths yet) and its
- * latency says nothing about a node that has been up for a minute; --warmup 0 measures it
- * anyway. The sweep warms up once, before its first rate. --latencies writes each measured tx's
- * submit time and latency (ms, one "submitted latency" pair a line), to see when a tail
- * happened, not only how long it was.
  *   npm run bench -- --catchup [--txs 100000] [--rate 1000]   (the load the lagger misses;
  *                                        startup_s, the restart until RPC answers, is
  *                                        included in seconds and also printed apart)
@@ -33,6 +25,14 @@
  *   KEEP_BENCH_DIR=1 npm run bench ...  (leaves the network's homes behind for inspection)
  *   npm run bench -- --profile DIR      (each node writes a V8 CPU profile into DIR on exit;
  *                                        summarize with `node scripts/profile-top.mjs DIR`)
+ *
+ * The measured window is steady state: the same stream of load starts --warmup seconds
+ * earlier (5 by default; printed as warmup_s), and those txs are not counted. A fresh
+ * node's first second runs cold code (the JIT has not compiled the hot paths yet) and its
+ * latency says nothing about a node that has been up for a minute; --warmup 0 measures it
+ * anyway. The sweep warms up once, before its first rate. --latencies writes each measured
+ * tx's submit time and latency (ms, one "submitted latency" pair a line), to see when a tail
+ * happened, not only how long it was.
  */
 import '../src/polyfill.js';
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -634,11 +634,6 @@ export class LedgerNode implements NodeApi {
   }
 
   /**
-   * Drops WAL entries a restart can no longer need: votes at or below a stable checkpoint.
-   * The latest VIEW-CHANGE and NEW-VIEW always survive (re-appended above the cut when
-   * they would fall below it), since they say which view this replica promised to be in.
-   */
-  /**
    * After a stable checkpoint, the WAL's records at or below it may go, but only for
    * blocks that are durable here: the store's appends are not synced one by one (the WAL
    * covers them), so the store is synced first and the WAL trimmed no further than that.
@@ -664,6 +659,11 @@ export class LedgerNode implements NodeApi {
       });
   }
 
+  /**
+   * Drops WAL entries a restart can no longer need: votes at or below a stable checkpoint.
+   * The latest VIEW-CHANGE and NEW-VIEW always survive (re-appended above the cut when
+   * they would fall below it), since they say which view this replica promised to be in.
+   */
   private async compactWal(stableHeight: number): Promise<void> {
     // Every append made so far must be in walIndex before we choose what to keep: an
     // append still in flight is not indexed yet, and cutting below the next sequence
