@@ -17,6 +17,7 @@ import { parseKeyFile, type KeyPair } from '../../src/crypto/index.js';
 import { BYZANTINE_ENV, type ByzantineMode } from '../../src/node/byzantine.js';
 import { rpcCall, type RpcCallError } from '../../src/rpc/client.js';
 import type { Result } from '../../src/codec/result.js';
+import { randomBasePort } from '../helpers/ports.js';
 import { ChaosProxy, processDialerLookup } from './proxy.js';
 import { pausedStack } from './inspect.js';
 
@@ -43,16 +44,6 @@ export interface NetworkOptions {
   /** Random source for the proxy's drop and jitter decisions. */
   readonly random: () => number;
   readonly logLevel?: string;
-}
-
-/** The lowest port the kernel hands out to outgoing connections (Linux; 32768 when unknown). */
-async function ephemeralPortLow(): Promise<number> {
-  try {
-    const low = Number((await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).trim().split(/\s+/)[0]);
-    return Number.isSafeInteger(low) && low > 11_000 ? low : 32_768;
-  } catch {
-    return 32_768;
-  }
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -82,13 +73,10 @@ export class ChaosNetwork {
   static async create(options: NetworkOptions): Promise<ChaosNetwork> {
     if (!existsSync(join(ROOT, 'dist', 'cli', 'ledger-node.js'))) throw new Error('dist/ is missing: run `npm run build` first');
     let lastError: unknown;
-    // A random port base below the kernel's ephemeral range: a node's port must still be
-    // free when it restarts, and any outgoing connection may take an ephemeral port while
-    // the node is down. Another run (or anything else) may hold a base: try a few.
-    const ephemeralLow = await ephemeralPortLow();
-    const slots = Math.max(1, Math.floor((ephemeralLow - 10_000 - 10 * options.n) / 10));
+    // A node's port must still be free when it restarts (see ports.ts). Another run (or
+    // anything else) may hold a base: try a few.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const basePort = 10_000 + 10 * Math.floor(Math.random() * slots);
+      const basePort = await randomBasePort(options.n);
       const dir = await mkdtemp(join(tmpdir(), 'ledger-chaos-'));
       try {
         return await ChaosNetwork.createAt(dir, basePort, options);

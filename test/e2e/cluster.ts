@@ -15,6 +15,7 @@ import { encodeTx } from '../../src/codec/tx.js';
 import type { TxBody } from '../../src/codec/types.js';
 import { addressOf, parseKeyFile, type KeyPair } from '../../src/crypto/index.js';
 import { signTx } from '../../src/ledger/tx.js';
+import { randomBasePort } from '../helpers/ports.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const NODE_BIN = join(ROOT, 'bin', 'ledger-node.js');
@@ -83,7 +84,7 @@ export class E2ECluster {
   static async create(n = 4, options: { viewTimeoutMs?: number } = {}): Promise<E2ECluster> {
     if (!existsSync(join(ROOT, 'dist', 'cli', 'ledger-node.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
     const dir = await mkdtemp(join(tmpdir(), 'ledger-e2e-'));
-    const basePort = 30_000 + 10 * Math.floor(Math.random() * 2_500);
+    const basePort = await randomBasePort(n);
     const out: string[] = [];
     const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void out.push(t), cwd: dir };
     const args = ['testnet', 'init', '--validators', String(n), '--dir', dir, '--base-port', String(basePort), '--chain-id', 'e2e', '--accounts', '2'];
