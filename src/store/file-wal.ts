@@ -42,7 +42,7 @@ export interface WalEntry {
 const HEADER_BYTES = 16;
 /** A single vote or NEW-VIEW is far below this; anything larger is corruption. */
 const MAX_RECORD_BYTES = 64 * 1024 * 1024;
-/** Start a new segment past this size, so that truncation can delete whole files. */
+/** Start a new segment past this size (by default), so that truncation can delete whole files. */
 const SEGMENT_BYTES = 64 * 1024 * 1024;
 const SEGMENT_RE = /^(\d{16})\.wal$/;
 
@@ -85,6 +85,7 @@ export class FileWal {
 
   private constructor(
     private readonly dir: string,
+    private readonly segmentBytes: number,
     private readonly segments: Segment[],
     private handle: FileHandle,
     private nextSeq: number,
@@ -92,7 +93,8 @@ export class FileWal {
   ) {}
 
   /** Opens (creating if needed) the WAL in `dir`, repairing a torn tail and refusing a corrupt log. */
-  static async open(dir: string): Promise<FileWal> {
+  static async open(dir: string, options: { readonly segmentBytes?: number } = {}): Promise<FileWal> {
+    const segmentBytes = options.segmentBytes ?? SEGMENT_BYTES;
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const floor = await readFloor(dir);
@@ -125,7 +127,7 @@ export class FileWal {
       }
       const last = segments[segments.length - 1] as Segment;
       const handle = await open(last.path, SEGMENT_FLAGS, 0o600);
-      return new FileWal(dir, segments, handle, nextSeq, floor);
+      return new FileWal(dir, segmentBytes, segments, handle, nextSeq, floor);
     } catch (err) {
       if (err instanceof StoreError) throw err;
       throw new StoreError('io', `consensus WAL ${dir} cannot be opened: ${(err as Error).message}`, { cause: err });
@@ -202,7 +204,7 @@ export class FileWal {
       segment.lastSeq = last.first + last.entries.length - 1;
       segment.bytes += size;
       for (const g of group) g.resolve(g.first);
-      if (segment.bytes >= SEGMENT_BYTES) await this.rotate();
+      if (segment.bytes >= this.segmentBytes) await this.rotate();
     }
   }
 
@@ -260,12 +262,19 @@ export class FileWal {
     await this.handle.close();
   }
 
+  /**
+   * Starts a new segment after the open one. Runs in the writer's turn, so the open
+   * segment's lastSeq covers every entry written; the new one starts right after it, not
+   * at nextSeq: appends made meanwhile already hold sequence numbers and wait to go into
+   * the new segment, which a name past them would make unreadable.
+   */
   private async rotate(): Promise<void> {
+    const firstSeq = (this.segments[this.segments.length - 1] as Segment).lastSeq + 1;
     await this.handle.close();
-    const path = join(this.dir, segmentName(this.nextSeq));
+    const path = join(this.dir, segmentName(firstSeq));
     this.handle = await open(path, SEGMENT_FLAGS, 0o600);
     await syncDirectory(this.dir);
-    this.segments.push({ firstSeq: this.nextSeq, path, lastSeq: this.nextSeq - 1, bytes: 0 });
+    this.segments.push({ firstSeq, path, lastSeq: firstSeq - 1, bytes: 0 });
   }
 
   private serialize<T>(task: () => Promise<T>): Promise<T> {

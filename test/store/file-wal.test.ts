@@ -123,6 +123,25 @@ describe('FileWal', () => {
     await again.close();
   });
 
+  it('keeps entries appended while the open segment fills up and rotates', async () => {
+    // Every entry fills a segment, so each write rotates; the second of each pair arrives
+    // while the first is being written, so it holds its sequence number before the
+    // segment it goes into exists.
+    const wal = await FileWal.open(dir, { segmentBytes: 100 });
+    const expected = Array.from({ length: 40 }, (_, i) => `entry ${i} ${'x'.repeat(100)}`);
+    for (let i = 0; i < expected.length; i += 2) {
+      const first = wal.append([utf8(expected[i] as string)]);
+      await new Promise((r) => setImmediate(r));
+      await Promise.all([first, wal.append([utf8(expected[i + 1] as string)])]);
+    }
+    await wal.close();
+    const again = await FileWal.open(dir, { segmentBytes: 100 });
+    expect(await texts(again)).toEqual(expected);
+    expect(again.nextSequence).toBe(40);
+    expect((await readdir(dir)).filter((n) => n.endsWith('.wal')).length).toBeGreaterThan(20);
+    await again.close();
+  });
+
   it('refuses work once closed', async () => {
     const wal = await FileWal.open(dir);
     await wal.close();
