@@ -367,6 +367,7 @@ export class Replica {
     if (!this.heightInWindow(m.height)) return;
     const hashHex = toHex(m.blockHash);
     if (this.prepares.holds(m.view, m.height, m.validator, hashHex)) return; // a resend: no second verification
+    if (this.prepares.count(m.view, m.height, hashHex) >= this.quorum) return; // see `onCommit`
     if (!this.verifyVote('prepare', m.validator, m.view, m.height, m.blockHash, m.signature)) return this.misbehaved(m.validator, 'bad prepare signature', out);
     const result = this.prepares.add(m.view, m.height, m.blockHash, hashHex, m);
     if (result.kind === 'conflict') this.reportEvidence('prepare', m.validator, m.view, m.height, result.previous, m, out);
@@ -378,6 +379,10 @@ export class Replica {
     if (!this.heightInWindow(m.height)) return;
     const hashHex = toHex(m.blockHash);
     if (this.commits.holds(m.view, m.height, m.validator, hashHex)) return; // a resend: no second verification
+    // The quorum for this block is complete: one more matching vote can change nothing (the
+    // certificate takes 2f+1 signatures), so it is not worth a signature check, the most
+    // expensive step of a vote. A vote for another block is still checked: it may be evidence.
+    if (this.commits.count(m.view, m.height, hashHex) >= this.quorum) return;
     if (!this.verifyVote('commit', m.validator, m.view, m.height, m.blockHash, m.signature)) return this.misbehaved(m.validator, 'bad commit signature', out);
     const result = this.commits.add(m.view, m.height, m.blockHash, hashHex, m);
     if (result.kind === 'conflict') this.reportEvidence('commit', m.validator, m.view, m.height, result.previous, m, out);

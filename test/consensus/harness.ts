@@ -83,6 +83,8 @@ export class Cluster {
   readonly evidence: { by: number; evidence: Evidence }[] = [];
   readonly sent: Sent[] = [];
   readonly crashed = new Set<number>();
+  /** Signature checks each replica made, by kind (across restarts). */
+  readonly verifications: Map<SignatureKind, number>[] = [];
   /** Returns false to drop a message, or a replacement message. */
   filter: (s: Sent) => boolean | ConsensusMessage = () => true;
   /** Blocks (by hash hex) that the application declares invalid. */
@@ -114,6 +116,7 @@ export class Cluster {
     this.pending = new Array<number>(this.n).fill(0);
     this.states.set(toHex(GENESIS_HASH), GENESIS_STATE);
     for (let i = 0; i < this.n; i++) {
+      this.verifications.push(new Map());
       this.wal.push([]);
       this.prepared.push([]);
       this.chains.push([]);
@@ -124,7 +127,16 @@ export class Cluster {
   private makeReplica(i: number): Replica {
     const chain = this.chains[i] as Cluster['chains'][number];
     const tip = chain[chain.length - 1];
-    return new Replica({ ...this.config, self: i }, cryptoFor(this.keys[i] as PublicKey), {
+    const crypto = cryptoFor(this.keys[i] as PublicKey);
+    const counted: ConsensusCrypto = {
+      ...crypto,
+      verify: (publicKey, kind, payload, signature) => {
+        const counts = this.verifications[i] as Map<SignatureKind, number>;
+        counts.set(kind, (counts.get(kind) ?? 0) + 1);
+        return crypto.verify(publicKey, kind, payload, signature);
+      },
+    };
+    return new Replica({ ...this.config, self: i }, counted, {
       committed: tip === undefined
         ? { height: 0, hash: GENESIS_HASH, timestamp: 0, certificate: null }
         : { height: tip.block.header.height, hash: tip.hash, timestamp: tip.block.header.timestamp, certificate: tip.certificate },

@@ -38,6 +38,19 @@ describe('Replica: normal case', () => {
     expect(certificate.signatures.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('checks no signature of a vote that a complete quorum makes redundant', () => {
+    const cluster = new Cluster();
+    cluster.submit(10);
+    cluster.run();
+    expect(heights(cluster)).toEqual([1, 1, 1, 1]);
+    // Replica 1 hears the other three PREPAREs, but its own and the first two make the
+    // quorum of 3: the third changes nothing and is not verified. A late COMMIT is never
+    // verified either way: it finds the height committed.
+    expect(cluster.verifications[1]?.get('prepare')).toBe(2);
+    expect(cluster.verifications[1]?.get('commit')).toBe(2);
+    expect(cluster.verifications[1]?.get('pre-prepare')).toBe(1);
+  });
+
   it('proposes only when txs wait, and keeps proposing while they do', () => {
     const cluster = new Cluster();
     cluster.advance(5000);
