@@ -119,7 +119,13 @@ export class FileWal {
         segments.push({ firstSeq, path, lastSeq: scan.lastSeq, bytes: scan.validBytes });
         nextSeq = Math.max(nextSeq, firstSeq, scan.lastSeq + 1);
       }
-      if (segments.length === 0) {
+      // Appends go on where the open segment ends, so its next record must be nextSeq. It
+      // is not when the floor is past its end (say, a crash right after a truncation
+      // rotated in a segment for entries that were never written): then appending to it
+      // would leave a gap the next open reads as a torn tail. Start a fresh one instead;
+      // the old one lies wholly below the floor and goes with the next truncation.
+      const tail = segments[segments.length - 1];
+      if (tail === undefined || tail.lastSeq + 1 !== nextSeq) {
         const path = join(dir, segmentName(nextSeq));
         await writeFile(path, new Uint8Array(0), { mode: 0o600 });
         await syncDirectory(dir);

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -139,6 +139,22 @@ describe('FileWal', () => {
     expect(await texts(again)).toEqual(expected);
     expect(again.nextSequence).toBe(40);
     expect((await readdir(dir)).filter((n) => n.endsWith('.wal')).length).toBeGreaterThan(20);
+    await again.close();
+  });
+
+  it('starts a fresh segment when the open one cannot take the next sequence number', async () => {
+    // What a crash right after a truncation rotated the open segment leaves: the new segment
+    // (named for entries then queued) is empty, and the floor is past its name.
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, '0000000000000005.wal'), new Uint8Array(0));
+    await writeFile(join(dir, 'floor'), '8\n');
+    const wal = await FileWal.open(dir);
+    expect(wal.nextSequence).toBe(8);
+    expect(await wal.append([utf8('after the crash')])).toBe(8);
+    await wal.close();
+    const again = await FileWal.open(dir);
+    expect(await texts(again)).toEqual(['after the crash']);
+    expect(again.nextSequence).toBe(9);
     await again.close();
   });
 
