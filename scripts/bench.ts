@@ -424,7 +424,7 @@ async function main(): Promise<void> {
     options: {
       validators: { type: 'string', default: '4' },
       rate: { type: 'string', default: '1000' },
-      duration: { type: 'string', default: '20' },
+      duration: { type: 'string' }, // 20 s; 60 s per rate for --sweep
       accounts: { type: 'string', default: '2000' },
       batch: { type: 'string', default: '50' },
       sweep: { type: 'boolean', default: false },
@@ -442,6 +442,8 @@ async function main(): Promise<void> {
   const batch = Number(values.batch);
   const warmup = values.smoke ? 1 : Number(values.warmup);
   if (!Number.isFinite(warmup) || warmup < 0) throw new Error(`--warmup must be a number of seconds >= 0, got ${values.warmup}`);
+  const duration = values.smoke ? 3 : Number(values.duration ?? (values.sweep ? 60 : 20));
+  if (!Number.isFinite(duration) || duration <= 0) throw new Error(`--duration must be a number of seconds > 0, got ${values.duration}`);
   const verifyPerSecond = measureVerifyRate();
   const accounts = values.smoke ? 50 : Number(values.accounts);
   const net = await startNetwork(n, accounts, values.profile);
@@ -456,7 +458,7 @@ async function main(): Promise<void> {
       const rates = [250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 3500, 4000, 5000];
       for (const rate of rates) {
         const warmupTxs = rate === rates[0] ? Math.ceil(rate * warmup) : 0;
-        const load = signLoad(net, warmupTxs + rate * Number(values.duration), nonces);
+        const load = signLoad(net, warmupTxs + rate * duration, nonces);
         const result = { ...(await runLoad(net, load, rate, batch, verifyPerSecond, { warmupTxs })), ...(warmupTxs > 0 ? { warmup_s: warmup } : {}) };
         results.push(result);
         process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -468,7 +470,6 @@ async function main(): Promise<void> {
       if (values.plot !== undefined) await writeFile(values.plot, svgPlot(results));
     } else {
       const rate = values.smoke ? 100 : Number(values.rate);
-      const duration = values.smoke ? 3 : Number(values.duration);
       const warmupTxs = Math.ceil(rate * warmup);
       const load = signLoad(net, warmupTxs + rate * duration, nonces);
       const result = await runLoad(net, load, rate, batch, verifyPerSecond, { warmupTxs, latencyFile: values.latencies });
