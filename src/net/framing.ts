@@ -31,14 +31,6 @@ export interface FrameError {
  */
 export type Chunk = Uint8Array | Iterable<Uint8Array>;
 
-/** The 4-byte prefix for a payload of `length` bytes (to send a large payload without copying it). */
-export function frameHeader(length: number): Uint8Array {
-  if (!Number.isInteger(length) || length < 0 || length > MAX_FRAME_LIMIT) throw new RangeError(`bad frame length ${length}`);
-  const header = new Uint8Array(FRAME_HEADER_BYTES);
-  new DataView(header.buffer).setUint32(0, length, false);
-  return header;
-}
-
 /** One frame: header + payload in one buffer (so a broadcast frames once for all peers). */
 export function encodeFrame(payload: Uint8Array): Uint8Array {
   if (payload.length > MAX_FRAME_LIMIT) throw new RangeError(`a frame holds at most ${MAX_FRAME_LIMIT} bytes`);
