@@ -764,14 +764,8 @@ export class LedgerNode implements NodeApi {
   private async serveSync(_from: number, request: { fromHeight: number; toHeight: number }): Promise<Uint8Array[]> {
     const store = this.options.store;
     const top = Math.min(request.toHeight, store.tip().height, request.fromHeight + SYNC_BATCH - 1);
-    const items: Uint8Array[] = [];
-    for (let h = Math.max(1, request.fromHeight); h <= top; h++) {
-      const block = await store.getBlockBytes(h);
-      const certificate = await store.getCertificateBytes(h);
-      if (block === undefined || certificate === undefined) break;
-      items.push(encodeSyncItem(block, certificate));
-    }
-    return items;
+    const rows = await store.getCertifiedBlockBytes(Math.max(1, request.fromHeight), top);
+    return rows.map(({ block, certificate }) => encodeSyncItem(block, certificate));
   }
 
   // ------------------------------------------------------------------------------------

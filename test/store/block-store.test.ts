@@ -135,6 +135,25 @@ describe('BlockStore: append and read', () => {
     }
   });
 
+  it('reads certified blocks over a range as stored bytes, in order, stopping at the tip', async () => {
+    const store = await storeWith(chain.length);
+    try {
+      const rows = await store.getCertifiedBlockBytes(2, 99);
+      expect(rows).toHaveLength(3);
+      rows.forEach((row, i) => {
+        const { block, qc } = at(i + 1);
+        expect(toHex(row.block)).toBe(toHex(encodeBlock(block)));
+        expect(toHex(row.certificate)).toBe(toHex(encodeQuorumCertificate(qc)));
+      });
+      expect(await store.getCertifiedBlockBytes(1, 1)).toHaveLength(1);
+      expect(await store.getCertifiedBlockBytes(5, 9)).toEqual([]);
+      expect(await store.getCertifiedBlockBytes(3, 2)).toEqual([]);
+      expect(await store.getCertifiedBlockBytes(0, 2)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('serialises appends issued without waiting', async () => {
     const store = await BlockStore.open(home, net.genesis);
     try {
