@@ -1,7 +1,7 @@
 import { encodeBlockHeader } from '../codec/block.js';
 import { encodeVotePayload } from '../codec/consensus.js';
 import type { Result } from '../codec/result.js';
-import type { BlockHeader, QuorumCertificate, Tx } from '../codec/types.js';
+import type { Block, BlockHeader, QuorumCertificate, Tx } from '../codec/types.js';
 import { bytesEqual, toHex } from '../crypto/bytes.js';
 import type { Verifier } from '../crypto/domain.js';
 import type { PublicKey } from '../crypto/ed25519.js';
@@ -30,6 +30,19 @@ export function txHashes(txs: readonly Tx[]): Hash[] {
 /** Merkle root over the txs' hashes, in block order. */
 export function computeTxRoot(txs: readonly Tx[]): Hash {
   return merkleRoot(txHashes(txs));
+}
+
+// A replica checks a proposal's body when it arrives and again when it executes it (a
+// fetched block: on arrival, then at commit). Blocks are immutable values, so a match is
+// remembered per block object; a mismatch is not, it costs the sender its message.
+const matchingBodies = new WeakSet<Block>();
+
+/** Whether the block's txs are exactly the ones its header commits to: their count and their root. */
+export function bodyMatchesHeader(block: Block): boolean {
+  if (matchingBodies.has(block)) return true;
+  if (block.txs.length !== block.header.txCount || !bytesEqual(computeTxRoot(block.txs), block.header.txRoot)) return false;
+  matchingBodies.add(block);
+  return true;
 }
 
 function certError(code: CertificateError['code'], message: string, validator?: number): Result<never, CertificateError> {

@@ -7,6 +7,7 @@ import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from '../crypto/ed25519.js';
 import type { Hash } from '../crypto/hash.js';
 import { blockFault, txError, type BlockError, type TxError } from './errors.js';
 import type { Genesis } from './genesis.js';
+import { bodyMatchesHeader } from './block.js';
 import { merkleRoot } from './merkle.js';
 import { StateOverlay, type StateWrites } from './overlay.js';
 import type { LedgerState } from './state.js';
@@ -258,7 +259,7 @@ export function executeBlock(parent: LedgerState, block: Block, ctx: ExecutionCo
     bytes += txSize(tx);
   }
   if (bytes > ctx.maxBlockBytes) return blockErr('too-large', `txs total ${bytes} bytes, the limit is ${ctx.maxBlockBytes}`);
-  if (!bytesEqual(merkleRoot(hashes), header.txRoot)) return blockErr('bad-tx-root', 'tx root does not match the txs');
+  if (!bodyMatchesHeader(block)) return blockErr('bad-tx-root', 'tx root does not match the txs');
 
   const overlay = new StateOverlay(parent);
   const receipts: Receipt[] = new Array<Receipt>(txs.length);

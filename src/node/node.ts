@@ -19,7 +19,7 @@ import { bytesEqual, toHex } from '../crypto/bytes.js';
 import { sign, verify, type Hash, type KeyPair } from '../crypto/index.js';
 import { makeVerifier, signingBytes, type Verifier } from '../crypto/domain.js';
 import { VerifyWorker, type SignatureCheck } from '../crypto/verify-worker.js';
-import { computeTxRoot, hashBlockHeader } from '../ledger/block.js';
+import { bodyMatchesHeader, hashBlockHeader } from '../ledger/block.js';
 import { executionContext, type Receipt } from '../ledger/execute.js';
 import { genesisHash, type Genesis } from '../ledger/genesis.js';
 import type { LedgerState } from '../ledger/state.js';
@@ -206,7 +206,7 @@ export class LedgerNode implements NodeApi {
           this.checkedSignatures.take(kind, publicKey, payload, signature) || verify(publicKey, kind, genesis.chainId, payload, signature),
         ),
       hashHeader: hashBlockHeader,
-      bodyMatchesHeader: (block) => block.txs.length === block.header.txCount && bytesEqual(computeTxRoot(block.txs), block.header.txRoot),
+      bodyMatchesHeader,
     };
     const params = genesis.consensus;
     this.replica = new Replica(

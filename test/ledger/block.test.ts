@@ -4,7 +4,7 @@ import type { BlockHeader, QuorumCertificate } from '../../src/codec/types.js';
 import { toHex } from '../../src/crypto/bytes.js';
 import { makeVerifier, type Verifier } from '../../src/crypto/domain.js';
 import { sha256 } from '../../src/crypto/hash.js';
-import { computeTxRoot, hashBlockHeader, verifyQuorumCertificate } from '../../src/ledger/block.js';
+import { bodyMatchesHeader, computeTxRoot, hashBlockHeader, verifyQuorumCertificate } from '../../src/ledger/block.js';
 import type { CertificateErrorCode } from '../../src/ledger/errors.js';
 import { buildBlock } from '../../src/ledger/execute.js';
 import { merkleRoot } from '../../src/ledger/merkle.js';
@@ -48,6 +48,31 @@ describe('computeTxRoot', () => {
     expect(computeTxRoot(txs)).toEqual(header.txRoot);
     expect(computeTxRoot([...txs].reverse())).not.toEqual(header.txRoot);
     expect(computeTxRoot([])).toEqual(merkleRoot([]));
+  });
+});
+
+describe('bodyMatchesHeader', () => {
+  it('accepts the txs the header commits to, every time it is asked', () => {
+    expect(bodyMatchesHeader(built.block)).toBe(true);
+    expect(bodyMatchesHeader(built.block)).toBe(true);
+    expect(bodyMatchesHeader({ ...built.block })).toBe(true);
+  });
+
+  it('refuses reordered, missing or extra txs, a wrong count and a wrong root, however often asked', () => {
+    const [a, b] = built.block.txs;
+    const extra = tn.signTransfer(2, 0, 1n, 0n);
+    const variants = [
+      { header, txs: [b!, a!] },
+      { header, txs: [a!] },
+      { header: { ...header, txCount: 1 }, txs: [a!] },
+      { header, txs: [a!, b!, extra] },
+      { header: { ...header, txCount: 3 }, txs: built.block.txs },
+      { header: { ...header, txRoot: new Uint8Array(32) }, txs: built.block.txs },
+    ];
+    for (const block of variants) {
+      expect(bodyMatchesHeader(block)).toBe(false);
+      expect(bodyMatchesHeader(block)).toBe(false);
+    }
   });
 });
 
