@@ -27,10 +27,12 @@
  *                                        summarize with `node scripts/profile-top.mjs DIR`)
  *
  * The measured window is steady state: the same stream of load starts --warmup seconds
- * earlier (5 by default; printed as warmup_s), and those txs are not counted. A fresh
- * node's first second runs cold code (the JIT has not compiled the hot paths yet) and its
- * latency says nothing about a node that has been up for a minute; --warmup 0 measures it
- * anyway. The sweep warms up once, before its first rate. --latencies writes each measured
+ * earlier (5 by default; printed as warmup_s), ramping linearly from 0 to the rate, and
+ * those txs are not counted. A fresh node's first seconds run cold code (the JIT has not
+ * compiled the hot paths yet) and its latency says nothing about a node that has been up
+ * for a minute. The ramp matters above ~1,000 tx/s: offered in full to cold nodes, the
+ * warm-up built a backlog of ~2.7 s that took the first ~8 s of the window to drain
+ * (seen with --latencies). --warmup 0 measures a cold start anyway. The sweep warms up once, before its first rate. --latencies writes each measured
  * tx's submit time and latency (ms, one "submitted latency" pair a line), to see when a tail
  * happened, not only how long it was.
  */
@@ -274,10 +276,22 @@ interface Baseline {
   readonly blocks: number;
 }
 
+/** Txs the warm-up offers: a linear ramp from 0 to `rate` tx/s over `warmup` seconds. */
+function warmupTxCount(rate: number, warmup: number): number {
+  return Math.floor((rate * warmup) / 2);
+}
+
+/** Txs offered by `elapsed` seconds into a run: the warm-up's ramp, then `rate` tx/s. */
+function offeredBy(elapsed: number, rate: number, warmup: number): number {
+  if (elapsed < warmup) return Math.floor((rate * elapsed * elapsed) / (2 * warmup));
+  return warmupTxCount(rate, warmup) + Math.floor(rate * (elapsed - warmup));
+}
+
 /**
  * Submits `load` open-loop at `rate` tx/s and measures until everything committed (or a
- * drain timeout). The first `warmupTxs` txs are offered like the rest but not measured:
- * the measured window starts with the next one, in the same stream of load.
+ * drain timeout). The first `warmup` seconds ramp up to the rate (offeredBy); their txs
+ * are offered like the rest but not measured: the measured window starts with the next
+ * one, in the same stream of load.
  */
 async function runLoad(
   net: Network,
@@ -285,9 +299,10 @@ async function runLoad(
   rate: number,
   batchSize: number,
   verifyPerSecond: number,
-  options: { readonly warmupTxs?: number; readonly observe?: (committed: number) => void; readonly latencyFile?: string } = {},
+  options: { readonly warmup?: number; readonly observe?: (committed: number) => void; readonly latencyFile?: string } = {},
 ): Promise<RunResult> {
-  const { warmupTxs = 0, observe, latencyFile } = options;
+  const { warmup = 0, observe, latencyFile } = options;
+  const warmupTxs = warmupTxCount(rate, warmup);
   const tracker = new CommitTracker();
   await tracker.open(rpcUrl(net, 0));
   const observer = observe === undefined ? undefined : setInterval(() => observe(tracker.committedAt.size), 5_000);
@@ -308,7 +323,7 @@ async function runLoad(
   const inFlight = new Set<Promise<void>>();
   const start = performance.now();
   while (sent < load.bodies.length) {
-    const due = Math.min(load.bodies.length, Math.floor(((performance.now() - start) / 1000) * rate));
+    const due = Math.min(load.bodies.length, offeredBy((performance.now() - start) / 1000, rate, warmup));
     while (sent < due) {
       const from = sent;
       // A batch never straddles the start of the measured window.
@@ -457,9 +472,9 @@ async function main(): Promise<void> {
       const results: RunResult[] = [];
       const rates = [250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 3500, 4000, 5000];
       for (const rate of rates) {
-        const warmupTxs = rate === rates[0] ? Math.ceil(rate * warmup) : 0;
-        const load = signLoad(net, warmupTxs + rate * duration, nonces);
-        const result = { ...(await runLoad(net, load, rate, batch, verifyPerSecond, { warmupTxs })), ...(warmupTxs > 0 ? { warmup_s: warmup } : {}) };
+        const rampSeconds = rate === rates[0] ? warmup : 0;
+        const load = signLoad(net, warmupTxCount(rate, rampSeconds) + rate * duration, nonces);
+        const result = { ...(await runLoad(net, load, rate, batch, verifyPerSecond, { warmup: rampSeconds })), ...(rampSeconds > 0 ? { warmup_s: warmup } : {}) };
         results.push(result);
         process.stdout.write(`${JSON.stringify(result)}\n`);
         const held = result.committed >= 0.95 * result.offered && result.p99_ms < 1000;
@@ -470,9 +485,8 @@ async function main(): Promise<void> {
       if (values.plot !== undefined) await writeFile(values.plot, svgPlot(results));
     } else {
       const rate = values.smoke ? 100 : Number(values.rate);
-      const warmupTxs = Math.ceil(rate * warmup);
-      const load = signLoad(net, warmupTxs + rate * duration, nonces);
-      const result = await runLoad(net, load, rate, batch, verifyPerSecond, { warmupTxs, latencyFile: values.latencies });
+      const load = signLoad(net, warmupTxCount(rate, warmup) + rate * duration, nonces);
+      const result = await runLoad(net, load, rate, batch, verifyPerSecond, { warmup, latencyFile: values.latencies });
       process.stdout.write(`${JSON.stringify({ ...result, warmup_s: warmup })}\n`);
     }
   } finally {
