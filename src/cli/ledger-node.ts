@@ -19,7 +19,6 @@ import { createLogger } from '../node/logger.js';
 import { BlockStore } from '../store/index.js';
 import { readGenesis } from './commands/verify.js';
 import { CliError, EXIT_OK, formatCliError, usageError } from './errors.js';
-import { tuneHeap } from './heap.js';
 import { cliPath, processIo, type CliIo } from './io.js';
 
 type StartOptions = ConfigFlags & { readonly home: string; readonly unsafeByzantine?: string };
@@ -113,7 +112,6 @@ export function buildLedgerNode(io: CliIo, onStarted: (node: LedgerNode) => Prom
 }
 
 export async function main(): Promise<void> {
-  tuneHeap();
   const io = processIo();
   try {
     await buildLedgerNode(io, waitForSignals).parseAsync(process.argv.slice(2), { from: 'user' });
