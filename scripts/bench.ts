@@ -32,9 +32,10 @@
  * compiled the hot paths yet) and its latency says nothing about a node that has been up
  * for a minute. The ramp matters above ~1,000 tx/s: offered in full to cold nodes, the
  * warm-up built a backlog of ~2.7 s that took the first ~8 s of the window to drain
- * (seen with --latencies). --warmup 0 measures a cold start anyway. The sweep warms up once, before its first rate. --latencies writes each measured
- * tx's submit time and latency (ms, one "submitted latency" pair a line), to see when a tail
- * happened, not only how long it was.
+ * (seen with --latencies). --warmup 0 measures a cold start anyway. The sweep warms up
+ * once, before its first rate. --latencies writes each measured tx's submit time and
+ * latency (ms, one "submitted latency" pair a line), to see when a tail happened, not
+ * only how long it was.
  */
 import '../src/polyfill.js';
 import { spawn, type ChildProcess } from 'node:child_process';
