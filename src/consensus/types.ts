@@ -90,7 +90,11 @@ export type ReplicaEvent =
   | { readonly type: 'tick'; readonly now: number }
   /** A decoded message from validator `from` (the transport authenticated the peer). */
   | { readonly type: 'message'; readonly from: number; readonly message: ConsensusMessage }
-  /** The mempool holds `pending` txs not yet in any proposed block. */
+  /**
+   * The mempool holds `pending` txs, counting those in in-flight blocks until they commit;
+   * 0 when none of them could go in a block on the committed state. Pending work starts
+   * the view timer, so txs that wait for a missing nonce must not count.
+   */
   | { readonly type: 'mempool'; readonly pending: number }
   /** The answer to a `build-proposal` effect; null when there was nothing to propose. */
   | { readonly type: 'proposal-built'; readonly height: number; readonly block: Block | null }

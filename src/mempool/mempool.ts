@@ -35,6 +35,8 @@ import { selectTxs, type BlockLimits } from './select.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 const NO_EXCLUSIONS: ReadonlySet<string> = new Set();
+/** Limits for "could any tx go in a block?": the first tx that applies answers it. */
+const ANY_ONE: BlockLimits = { maxTxs: 1, maxBytes: Number.MAX_SAFE_INTEGER };
 
 // The shape checks of validateTxStateless without its signature check, which admission
 // runs separately and last (after the bounds).
@@ -94,6 +96,8 @@ export class Mempool {
   private totalBytes = 0;
   private nextSeq = 0;
   private committed: LedgerState;
+  /** Cached answer of hasProposable(); undefined after a commit, until asked again. */
+  private proposable: boolean | undefined = false;
 
   constructor(options: MempoolOptions, committed: LedgerState) {
     for (const key of ['maxTxs', 'maxBytes', 'nonceWindow'] as const) {
@@ -129,6 +133,25 @@ export class Mempool {
     let excluded = 0;
     for (const hashHex of exclude) if (this.byHash.has(hashHex)) excluded++;
     return this.byHash.size - excluded;
+  }
+
+  /**
+   * Whether some pending tx could go in a block on the committed state. Txs that wait for a
+   * missing nonce, or for a balance their sender does not have, are pending but are no work
+   * a primary could do: a replica that counted them would time out honest primaries, one
+   * view after another (see node.ts, where this gates the count the replica hears).
+   *
+   * Cost: a selection that stops at the first tx that applies, so O(1) while the oldest
+   * pending tx is ready, and O(waiting txs ahead of it) otherwise; cached until the next
+   * commit, and an admission can only turn a "no" into a "yes" (it never spoils another tx).
+   */
+  hasProposable(): boolean {
+    this.proposable ??= this.selectOnCommitted(this.byHash.values()).length > 0;
+    return this.proposable;
+  }
+
+  private selectOnCommitted(arrivals: Iterable<Entry>): Tx[] {
+    return selectTxs(arrivals, (sender) => this.bySender.get(sender), this.committed, ANY_ONE, NO_EXCLUSIONS);
   }
 
   has(hash: Hash | string): boolean {
@@ -231,6 +254,8 @@ export class Mempool {
     if (queue === undefined) this.bySender.set(sender, new Map([[tx.nonce, entry]]));
     else queue.set(tx.nonce, entry);
     this.totalBytes += size;
+    // Only the new tx can have become ready: it applies at once, or it pulls in nothing.
+    if (this.proposable === false && this.selectOnCommitted([entry]).length > 0) this.proposable = true;
     return { ok: true, value: { hash, hashHex, tx, duplicate: false } };
   }
 
@@ -269,6 +294,7 @@ export class Mempool {
   onCommitted(txs: readonly Tx[], state: LedgerState): Evicted {
     const previous = this.committed;
     this.committed = state;
+    this.proposable = undefined;
     let committed = 0;
     let invalidated = 0;
     const touched = new Set<Address>();

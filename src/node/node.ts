@@ -444,7 +444,9 @@ export class LedgerNode implements NodeApi {
       if ((this.inbox.length > 0 || this.mempoolDirty) && this.fatal === null) {
         if (this.mempoolDirty) {
           this.mempoolDirty = false;
-          this.inbox.push({ type: 'mempool', pending: this.mempool.pendingCount() });
+          // Txs no block could take on the committed state (a nonce gap, a balance short)
+          // are not pending work: counted, they would time out every honest primary.
+          this.inbox.push({ type: 'mempool', pending: this.mempool.hasProposable() ? this.mempool.pendingCount() : 0 });
         }
         const events = this.inbox.splice(0);
         const effects: Effect[] = [];

@@ -217,6 +217,67 @@ describe('Mempool.selectForBlock: properties', () => {
 });
 
 // ---------------------------------------------------------------------------------------
+// Whether anything could go in a block now
+
+describe('Mempool.hasProposable', () => {
+  it('is false for an empty pool and for txs that wait for a missing nonce, true once the gap fills', () => {
+    const pool = makePool(tn);
+    expect(pool.hasProposable()).toBe(false);
+    admit(pool, put(A, 1n));
+    admit(pool, put(B, 2n));
+    expect(pool.size).toBe(2);
+    expect(pool.hasProposable()).toBe(false);
+    admit(pool, put(A, 0n));
+    expect(pool.hasProposable()).toBe(true);
+  });
+
+  it('turns true when a block from elsewhere uses the missing nonce', () => {
+    const pool = poolWith([put(A, 1n)]);
+    expect(pool.hasProposable()).toBe(false);
+    const theirs = put(A, 0n, 9); // never in this pool
+    pool.onCommitted([theirs], applyAll(tn.state(), [theirs]));
+    expect(pool.hasProposable()).toBe(true);
+  });
+
+  it('is false for a transfer the committed balance no longer covers', () => {
+    const spendAll = tn.signTransfer(A, B, 1_000n, 0n);
+    const overdraw = tn.signTransfer(A, C, 500n, 1n); // admitted: the balance was 1,000 then
+    const pool = poolWith([spendAll, overdraw]);
+    expect(pool.hasProposable()).toBe(true);
+    pool.onCommitted([spendAll], applyAll(tn.state(), [spendAll]));
+    expect(pool.size).toBe(1);
+    expect(pool.hasProposable()).toBe(false);
+    // Funds arriving make it ready again.
+    const refill = tn.signTransfer(B, A, 600n, 0n);
+    pool.onCommitted([refill], applyAll(pool.committedState, [refill]));
+    expect(pool.hasProposable()).toBe(true);
+  });
+
+  it('always agrees with a full selection on the committed state, through admissions and commits', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 40 }), fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 4 }), (ops, commitPoints) => {
+        const pool = makePool(tn);
+        const agrees = (): void => {
+          expect(pool.hasProposable()).toBe(pool.selectForBlock(pool.committedState, ample).length > 0);
+        };
+        ops.forEach((op, i) => {
+          pool.add(bytesOf(signOp(op, i)));
+          // Not asking after every admission leaves the cache unknown at times, as in the node.
+          if (i % 3 !== 2) agrees();
+          if (commitPoints.includes(i)) {
+            const block = pool.selectForBlock(pool.committedState, { maxTxs: 3, maxBytes: 1 << 22 });
+            pool.onCommitted(block, applyAll(pool.committedState, block));
+            if (i % 2 === 0) agrees();
+          }
+        });
+        agrees();
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------
 // Scale
 
 describe('Mempool at scale', () => {
