@@ -23,6 +23,9 @@
  *   npm run bench -- --soak --txs 1000000 --rate 1000   (RSS across the run, disk per tx)
  *   npm run bench -- --smoke            (a few seconds; what npm test runs)
  *   KEEP_BENCH_DIR=1 npm run bench ...  (leaves the network's homes behind for inspection)
+ *   BENCH_LOG_DIR=DIR npm run bench ... (nodes log at info level to DIR/nodeI.log, and each
+ *                                        block node 0 announces goes to DIR/blocks.log with
+ *                                        its arrival time: view changes and block sizes)
  *   npm run bench -- --profile DIR      (each node writes a V8 CPU profile into DIR on exit;
  *                                        summarize with `node scripts/profile-top.mjs DIR`)
  *
@@ -41,7 +44,7 @@ import '../src/polyfill.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,11 +90,18 @@ interface RunResult {
   /** Mean time of one synced WAL batch and of one store append on node 0 over the run. */
   wal_write_ms: number;
   store_write_ms: number;
+  /** View changes on node 0 over the run: each one is a stall, so a slow run should be read with it. */
+  view_changes: number;
+  /** Tx signature checks on node 0 per committed tx: 1 when each tx was verified exactly once and committed. */
+  tx_verifies_per_commit: number;
   /** CPU seconds this load generator itself used (it shares the machine with the nodes). */
   client_cpu_s: number;
   /** Seconds of the same load offered (and not measured) before this run. */
   warmup_s?: number;
 }
+
+/** BENCH_LOG_DIR: where nodes log (at info level) and node 0's blocks are recorded. */
+const LOG_DIR = process.env.BENCH_LOG_DIR;
 
 const rpcUrl = (net: Network, i: number): string => `http://127.0.0.1:${net.basePort + 10 * i + 1}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -119,6 +129,13 @@ function meanMs(before: Map<string, number>, after: Map<string, number>, name: s
   const delta = (suffix: string): number => (after.get(`${name}_${suffix}`) ?? 0) - (before.get(`${name}_${suffix}`) ?? 0);
   const count = delta('count');
   return count === 0 ? Number.NaN : +((1000 * delta('sum')) / count).toFixed(2);
+}
+
+/** How much a Prometheus counter grew between two scrapes, summed over the series whose key starts with `prefix`. */
+function counterDelta(before: Map<string, number>, after: Map<string, number>, prefix: string): number {
+  let delta = 0;
+  for (const [key, value] of after) if (key.startsWith(prefix)) delta += value - (before.get(key) ?? 0);
+  return delta;
 }
 
 /** Ed25519 verifications per second on one core (the node's own engine). */
@@ -160,7 +177,8 @@ async function startNetwork(n: number, accounts: number, profileDir?: string): P
 
 function startNode(net: Network, i: number): void {
   const profile = net.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', net.profileDir];
-  const child = spawn(process.execPath, [...profile, nodeBin, 'start', '--home', join(net.dir, `node${i}`), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const out = LOG_DIR === undefined ? 'ignore' : openSync(join(LOG_DIR, `node${i}.log`), 'a');
+  const child = spawn(process.execPath, [...profile, nodeBin, 'start', '--home', join(net.dir, `node${i}`), '--log-level', LOG_DIR === undefined ? 'warn' : 'info'], { stdio: ['ignore', out, 'pipe'] });
   // Kept for the report if the node dies: a benchmark must say why it could not run.
   let tail = '';
   child.stderr?.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
@@ -253,6 +271,7 @@ class CommitTracker {
       const event = message.params?.result;
       if (message.method !== 'subscription' || event?.type !== 'block') return;
       this.blocks++;
+      if (LOG_DIR !== undefined) appendFileSync(join(LOG_DIR, 'blocks.log'), `${now.toFixed(0)} ${JSON.stringify({ ...event, txs: event.txs?.length })}\n`);
       for (const hash of event.txs ?? []) this.committedAt.set(hash, now);
     });
     this.socket.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'subscribe', params: { query: { type: 'block' } } }));
@@ -406,6 +425,8 @@ async function runLoad(
     event_loop_p99_ms: +(1000 * (metrics.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN)).toFixed(1),
     wal_write_ms: meanMs(metricsBefore, metrics, 'ledger_wal_write_seconds'),
     store_write_ms: meanMs(metricsBefore, metrics, 'ledger_store_write_seconds'),
+    view_changes: counterDelta(metricsBefore, metrics, 'ledger_view_changes_total'),
+    tx_verifies_per_commit: +(counterDelta(metricsBefore, metrics, 'ledger_signature_verifications_total{kind="tx"') / Math.max(1, latencies.length)).toFixed(2),
     client_cpu_s: +(((clientCpu) => (clientCpu.user + clientCpu.system) / 1e6)(process.cpuUsage(since.clientCpu))).toFixed(1),
   };
 }
