@@ -4,9 +4,9 @@
  * A tx whose sender's previous nonce is missing is admitted (clients may send a run of
  * nonces out of order) but cannot go in any block until the gap fills. The view timer runs
  * while a replica has pending work; counting such a tx as work made every replica time out
- * every primary, view after view, while the chain had nothing it could commit. Under load,
- * where nonce gaps are common (a tx still in a peer's gossip queue), this turned into a
- * view change every timeout with one block committed per view.
+ * every primary, view after view, while the chain had nothing it could commit. Under load
+ * with refused txs (which leave gaps), the benchmark saw it as a view change every timeout
+ * with one block committed per view.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeTx } from '../../src/codec/tx.js';
