@@ -10,7 +10,6 @@
  * sends is bounded and can at worst get its stream dropped and the peer penalized.
  */
 import '../polyfill.js';
-import { yamux } from '@chainsafe/libp2p-yamux';
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
@@ -21,6 +20,7 @@ import { encodeFrame } from './framing.js';
 import { admissionGater } from './gater.js';
 import { libp2pPrivateKey } from './identity.js';
 import { cheapNoise } from './noise.js';
+import { quietYamux } from './yamux.js';
 import {
   checkOptions,
   DEFAULTS,
@@ -185,7 +185,9 @@ export class P2PNetwork {
           (options.logger ?? SILENT_LOGGER).warn({}, 'net: noise changed shape; its frame decoder runs unpatched (slower, still correct)'),
         ),
       ],
-      streamMuxers: [yamux()],
+      streamMuxers: [
+        quietYamux(() => (options.logger ?? SILENT_LOGGER).warn({}, 'net: yamux changed shape; it sends window credit after every frame (chattier, still correct)')),
+      ],
       connectionGater: admissionGater({
         admitted: table.ids(),
         isBlocked: (id) => {

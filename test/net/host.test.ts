@@ -65,9 +65,20 @@ describe('P2PNetwork', () => {
     const seq = inboxes[3]!.consensus.filter((r) => r.text.startsWith('seq'));
     expect(seq.map((r) => r.text)).toEqual(Array.from({ length: 200 }, (_, k) => `seq${k}`));
     expect(seq.every((r) => r.from === 2)).toBe(true);
-    // Every connection got the cheaper noise frame decoder (src/net/noise.ts): an upgrade of
-    // noise that changes its shape shows up here, not only as a slower node.
-    expect(warnings.filter((w) => w.includes('noise'))).toEqual([]);
+    // Every connection got the cheaper noise frame decoder (src/net/noise.ts) and every stream
+    // the half-window yamux credit (src/net/yamux.ts): an upgrade of either library that
+    // changes its shape shows up here, not only as a slower node.
+    expect(warnings.filter((w) => w.includes('noise') || w.includes('yamux'))).toEqual([]);
+  });
+
+  it('streams many receive windows one way without stalling (window credit comes at half a window)', async () => {
+    const { hosts, inboxes } = await cluster('window', 2);
+    const frame = (k: number) => text(`${k}:`.padEnd(30 * 1024, 'x'));
+    const total = 200; // ~6 MiB: more than 20 of yamux's initial 256 KiB windows
+    for (let k = 0; k < total; k++) hosts[0]!.sendConsensus(1, frame(k));
+    await waitFor(() => inboxes[1]!.consensus.length === total, 'every frame', 10_000);
+    expect(inboxes[1]!.consensus.map((r) => r.text.slice(0, r.text.indexOf(':')))).toEqual(Array.from({ length: total }, (_, k) => String(k)));
+    expect(hosts[0]!.peerStats(1)!.consensus!.droppedFrames).toBe(0);
   });
 
   it('gossips txs to connected peers except the one named, including observers', async () => {
