@@ -91,6 +91,12 @@ interface RunResult {
   /** Mean time of one synced WAL batch and of one store append on node 0 over the run. */
   wal_write_ms: number;
   store_write_ms: number;
+  /**
+   * WAL batches on node 0 slower than 250 ms. Every vote waits on one, so each such write
+   * stalls commits for its length: a light-load p99 far above p50 with these nonzero is the
+   * disk (this host's shared virtual disk stalls for up to ~1 s now and then), not the CPU.
+   */
+  wal_writes_over_250ms: number;
   /** View changes on node 0 over the run: each one is a stall, so a slow run should be read with it. */
   view_changes: number;
   /** Tx signature checks on node 0 per committed tx: 1 when each tx was verified exactly once and committed. */
@@ -130,6 +136,12 @@ function meanMs(before: Map<string, number>, after: Map<string, number>, name: s
   const delta = (suffix: string): number => (after.get(`${name}_${suffix}`) ?? 0) - (before.get(`${name}_${suffix}`) ?? 0);
   const count = delta('count');
   return count === 0 ? Number.NaN : +((1000 * delta('sum')) / count).toFixed(2);
+}
+
+/** How many observations of a Prometheus histogram between two scrapes exceeded bucket bound `le` (as written in its label). */
+function countAbove(before: Map<string, number>, after: Map<string, number>, name: string, le: string): number {
+  const delta = (key: string): number => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+  return delta(`${name}_count`) - delta(`${name}_bucket{le="${le}"}`);
 }
 
 /** How much a Prometheus counter grew between two scrapes, summed over the series whose key starts with `prefix`. */
@@ -426,6 +438,7 @@ async function runLoad(
     event_loop_p99_ms: +(1000 * (metrics.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN)).toFixed(1),
     wal_write_ms: meanMs(metricsBefore, metrics, 'ledger_wal_write_seconds'),
     store_write_ms: meanMs(metricsBefore, metrics, 'ledger_store_write_seconds'),
+    wal_writes_over_250ms: countAbove(metricsBefore, metrics, 'ledger_wal_write_seconds', '0.25'),
     view_changes: counterDelta(metricsBefore, metrics, 'ledger_view_changes_total'),
     tx_verifies_per_commit: +(counterDelta(metricsBefore, metrics, 'ledger_signature_verifications_total{kind="tx"') / Math.max(1, latencies.length)).toFixed(2),
     client_cpu_s: +(((clientCpu) => (clientCpu.user + clientCpu.system) / 1e6)(process.cpuUsage(since.clientCpu))).toFixed(1),
