@@ -77,8 +77,13 @@ export class NodeMetrics implements RpcObserver, MetricsEndpoint {
   private readonly verifications: Counter<'kind' | 'result'>;
   private readonly rpcRequests: Counter<'transport' | 'method' | 'code'>;
   private readonly slowConsumers: Counter;
-  /** Bound label children: a label lookup per verification would cost more than the count. */
-  private readonly verifyChildren = new Map<string, { inc(): void }>();
+  /**
+   * Verifications counted since the last scrape, per (kind, result). prom-client hashes and
+   * validates the labels on every `inc`, even through a bound child: that was 0.5% of a
+   * node's busy time at 1,000 tx/s, for a count. So counts are plain numbers here and go
+   * into the counter when it is collected, once per label set per scrape.
+   */
+  private readonly unreportedVerifications = new Map<string, { readonly labels: { kind: SignatureKind; result: 'valid' | 'invalid' }; count: number }>();
   /** height -> when this node first had a proposal for it. */
   private readonly firstSeen = new Map<number, number>();
   private committedHeight = 0;
@@ -140,6 +145,7 @@ export class NodeMetrics implements RpcObserver, MetricsEndpoint {
       help: 'Ed25519 signature verifications by signature kind and result.',
       labelNames: ['kind', 'result'] as const,
       registers,
+      collect: () => this.reportVerifications(),
     });
     this.rpcRequests = new Counter({
       name: 'ledger_rpc_requests_total',
@@ -198,13 +204,18 @@ export class NodeMetrics implements RpcObserver, MetricsEndpoint {
   /** Counts one verification; returns its result so it can wrap a call in place. */
   verified(kind: SignatureKind, valid: boolean): boolean {
     const key = valid ? kind : `${kind}\u0000`;
-    let child = this.verifyChildren.get(key);
-    if (child === undefined) {
-      child = this.verifications.labels(kind, valid ? 'valid' : 'invalid');
-      this.verifyChildren.set(key, child);
-    }
-    child.inc();
+    const entry = this.unreportedVerifications.get(key);
+    if (entry !== undefined) entry.count++;
+    else this.unreportedVerifications.set(key, { labels: { kind, result: valid ? 'valid' : 'invalid' }, count: 1 });
     return valid;
+  }
+
+  private reportVerifications(): void {
+    for (const entry of this.unreportedVerifications.values()) {
+      if (entry.count === 0) continue;
+      this.verifications.inc(entry.labels, entry.count);
+      entry.count = 0;
+    }
   }
 
   /** `verifier`, counting every verification. */

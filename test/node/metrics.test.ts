@@ -198,6 +198,11 @@ describe('NodeMetrics: hooks', () => {
     expect(sampleValue(families, 'ledger_signature_verifications_total', { kind: 'prepare', result: 'valid' })).toBe(2);
     expect(sampleValue(families, 'ledger_signature_verifications_total', { kind: 'commit', result: 'invalid' })).toBe(1);
     expect(sampleValue(families, 'ledger_signature_verifications_total', { kind: 'commit', result: 'valid' })).toBeUndefined();
+    // Counted between scrapes and reported at the next one: the counter keeps growing.
+    expect(verifier.verify(key.publicKey, 'prepare', payload, signature)).toBe(true);
+    const again = await scrape(metrics);
+    expect(sampleValue(again, 'ledger_signature_verifications_total', { kind: 'prepare', result: 'valid' })).toBe(3);
+    expect(sampleValue(again, 'ledger_signature_verifications_total', { kind: 'commit', result: 'invalid' })).toBe(1);
   });
 });
 
