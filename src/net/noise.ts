@@ -32,41 +32,60 @@ type Incoming = Uint8Array | { subarray(): Uint8Array };
  * decrypts it in place, as it does with its own decoder); keeps the bytes of an unfinished
  * frame for the next chunk. Empty frames are skipped, as noise's decoder skips them.
  *
+ * Re-entrant like noise's own decoder: handling a yielded frame may deliver the next chunk
+ * before the generator resumes (a resumed stream can flush what it buffered at once), so
+ * where the next frame starts lives in the splitter, not in the generator, and frames come
+ * out in stream order whichever call yields them.
+ *
  * Bounded by construction: what is kept is less than one frame (at most 2 + 65,535 bytes),
  * so the buffer never holds more than that plus the chunk just received.
  */
 export class NoiseFrameSplitter {
-  #pending: Uint8Array;
+  /** Received bytes; those before #offset are split off already. */
+  #bytes: Uint8Array;
+  #offset = 0;
 
   constructor(leftover: Uint8Array = EMPTY) {
-    this.#pending = leftover;
+    this.#bytes = leftover;
   }
 
   /** Bytes of an unfinished frame held for the next chunk. */
   get pendingBytes(): number {
-    return this.#pending.length;
+    return this.#bytes.length - this.#offset;
   }
 
   *decode(data: Incoming): Generator<Uint8Array, void, undefined> {
-    const chunk = data instanceof Uint8Array ? data : data.subarray();
-    let bytes = chunk;
-    if (this.#pending.length > 0) {
-      bytes = new Uint8Array(this.#pending.length + chunk.length);
-      bytes.set(this.#pending);
-      bytes.set(chunk, this.#pending.length);
-    }
-    this.#pending = EMPTY;
-    let offset = 0;
-    while (bytes.length - offset >= 2) {
+    this.#append(data instanceof Uint8Array ? data : data.subarray());
+    for (;;) {
+      const bytes = this.#bytes;
+      const offset = this.#offset;
+      if (bytes.length - offset < 2) break;
       const length = ((bytes[offset] as number) << 8) | (bytes[offset + 1] as number);
       const end = offset + 2 + length;
       if (end > bytes.length) break;
-      const frame = bytes.subarray(offset + 2, end);
-      offset = end;
-      if (length > 0) yield frame;
+      this.#offset = end;
+      if (length > 0) yield bytes.subarray(offset + 2, end);
     }
-    // A copy: a view would pin the whole chunk, and noise decrypts the yielded frames in place.
-    if (offset < bytes.length) this.#pending = bytes.slice(offset);
+    this.#keepRest();
+  }
+
+  #append(chunk: Uint8Array): void {
+    const rest = this.pendingBytes;
+    if (rest === 0) {
+      this.#bytes = chunk;
+    } else {
+      const joined = new Uint8Array(rest + chunk.length);
+      joined.set(this.#bytes.subarray(this.#offset));
+      joined.set(chunk, rest);
+      this.#bytes = joined;
+    }
+    this.#offset = 0;
+  }
+
+  /** A copy of the unfinished frame: a view would pin the whole chunk it came in. */
+  #keepRest(): void {
+    this.#bytes = this.pendingBytes === 0 ? EMPTY : this.#bytes.slice(this.#offset);
+    this.#offset = 0;
   }
 }
 

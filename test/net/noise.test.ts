@@ -51,6 +51,21 @@ describe('NoiseFrameSplitter', () => {
     expect(frames[0]).toEqual(big);
   });
 
+  it('keeps stream order when a chunk arrives while a frame is being handled (re-entrant)', () => {
+    const s = new NoiseFrameSplitter();
+    const stream = framed(bytes(1), bytes(2, 2), bytes(3, 3, 3), bytes(4));
+    const first = stream.subarray(0, 5); // frame 1 and half of frame 2
+    const rest = stream.subarray(5);
+    const out: number[][] = [];
+    for (const frame of s.decode(first)) {
+      out.push([...frame]);
+      // Handling frame 1 delivers the rest of the stream before the outer call resumes.
+      if (frame[0] === 1) for (const inner of s.decode(rest)) out.push([...inner]);
+    }
+    expect(out).toEqual([[1], [2, 2], [3, 3, 3], [4]]);
+    expect(s.pendingBytes).toBe(0);
+  });
+
   it('splits any chunking of any frames into exactly those frames (property)', () => {
     fc.assert(
       fc.property(
