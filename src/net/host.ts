@@ -317,6 +317,14 @@ export class P2PNetwork {
     }
   }
 
+  /** Queues a tx for peer `to` if it is connected now; skipped otherwise, as in broadcastTx. */
+  sendTx(to: number, bytes: Uint8Array): void {
+    const slot = this.#slot(to);
+    if (slot === undefined) throw new NetError('unknown-peer', `no peer ${to}`);
+    if (this.#state === 'stopped' || !slot.connected) return;
+    slot.tx.enqueue(this.#frame(bytes, this.#maxTxBytes));
+  }
+
   onTx(handler: MessageHandler): void {
     this.#onTx = handler;
   }

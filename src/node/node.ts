@@ -287,6 +287,7 @@ export class LedgerNode implements NodeApi {
     });
     this.network.onConsensus((from, bytes) => this.onConsensusFrame(from, bytes));
     this.network.onTx((from, bytes) => this.gossip.offer(from, bytes));
+    this.network.onPeerConnected((peer) => this.offerPendingTo(peer));
     this.network.serveSync((from, request) => this.serveSync(from, request));
     await this.network.start();
 
@@ -393,6 +394,16 @@ export class LedgerNode implements NodeApi {
   private regossip(): void {
     if (this.mempool.size === 0) return;
     for (const { tx } of this.mempool.pending(REGOSSIP_MAX)) this.network.broadcastTx(encodeTx(tx));
+  }
+
+  /**
+   * Gossip goes only to the peers connected at the time, so a peer that was cut off or
+   * restarting missed every tx admitted here meanwhile. It gets the pending ones as soon as
+   * it is back: the next regossip can be up to REGOSSIP_MS away, longer than the default
+   * view timeout, and a replica holding a tx its primary never saw times that primary out.
+   */
+  private offerPendingTo(peer: number): void {
+    for (const { tx } of this.mempool.pending(REGOSSIP_MAX)) this.network.sendTx(peer, encodeTx(tx));
   }
 
   private onConsensusFrame(from: number, bytes: Uint8Array): void {

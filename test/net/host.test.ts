@@ -105,6 +105,13 @@ describe('P2PNetwork', () => {
     expect(texts(inboxes[1]!.tx)).toEqual(['0:tx-a', '3:tx-o']);
     expect(texts(inboxes[2]!.tx)).toEqual(['0:tx-a', '3:tx-o']);
     expect(texts(inboxes[3]!.tx)).toEqual(['0:tx-a', '1:tx-b']);
+    // To one peer only (how a peer that just connected gets the pending txs it missed).
+    hosts[2]!.sendTx(3, text('tx-direct'));
+    await waitFor(() => inboxes[3]!.tx.length === 3, 'direct tx');
+    await sleep(50);
+    expect(texts(inboxes[3]!.tx)).toEqual(['0:tx-a', '1:tx-b', '2:tx-direct']);
+    expect([0, 1, 2].map((i) => inboxes[i]!.tx.length)).toEqual([2, 2, 2]);
+    expect(() => hosts[2]!.sendTx(9, text('x'))).toThrow(NetError);
     // Observers take no part in consensus, either way.
     expect(() => observer.sendConsensus(0, text('x'))).toThrow(NetError);
     expect(() => hosts[0]!.sendConsensus(3, text('x'))).toThrow(NetError);
