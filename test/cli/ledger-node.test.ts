@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildLedgerNode } from '../../src/cli/ledger-node.js';
+import { buildLedgerNode, heapGrowingFlag } from '../../src/cli/ledger-node.js';
 import { formatCliError } from '../../src/cli/errors.js';
 import { CONFIG_FIELDS, DEFAULT_NODE_CONFIG, envName, flagName, writeNodeConfig } from '../../src/node/config.js';
 
@@ -71,5 +71,15 @@ describe('ledger-node start: bad configuration', () => {
     const result = await run(['start', '--home', home, '--rpc', '127.0.0.1:0', '--no-metrics'], { LEDGER_LOG_LEVEL: 'silent' });
     expect(result.started).toBe(false);
     expect(result.message).toContain('genesis.json');
+  });
+});
+
+describe('ledger-node heap growth', () => {
+  it('has V8 collect at about twice the live heap, unless node was started with its own setting', () => {
+    expect(heapGrowingFlag([])).toBe('--heap-growing-percent=100');
+    expect(heapGrowingFlag(['--max-old-space-size=512', '--cpu-prof'])).toBe('--heap-growing-percent=100');
+    expect(heapGrowingFlag(['--heap-growing-percent=50'])).toBeUndefined();
+    expect(heapGrowingFlag(['--heap_growing_percent=300'])).toBeUndefined();
+    expect(heapGrowingFlag(['--heap-growing-percentage=1'])).toBe('--heap-growing-percent=100');
   });
 });
