@@ -173,6 +173,7 @@ export class P2PNetwork {
     checkOptions(options);
     const penalties = new PenaltyBox({ ...DEFAULT_PENALTY_POLICY, ...options.penalties }, options.now ?? Date.now);
     const pingIntervalMs = options.pingIntervalMs ?? DEFAULTS.pingIntervalMs;
+    const log = options.logger ?? SILENT_LOGGER;
     // The gater is built before the node it guards; it counts connections through this.
     let built: Libp2p | undefined;
     const node = await createLibp2p({
@@ -182,12 +183,10 @@ export class P2PNetwork {
       transports: [tcp()],
       connectionEncrypters: [
         cheapNoise(options.prologue === undefined ? {} : { prologueBytes: options.prologue }, () =>
-          (options.logger ?? SILENT_LOGGER).warn({}, 'net: noise changed shape; its frame decoder runs unpatched (slower, still correct)'),
+          log.warn({}, 'net: noise changed shape; its frame decoder runs unpatched (slower, still correct)'),
         ),
       ],
-      streamMuxers: [
-        quietYamux(() => (options.logger ?? SILENT_LOGGER).warn({}, 'net: yamux changed shape; it sends window credit after every frame (chattier, still correct)')),
-      ],
+      streamMuxers: [quietYamux(() => log.warn({}, 'net: yamux changed shape; it sends window credit after every frame (chattier, still correct)'))],
       connectionGater: admissionGater({
         admitted: table.ids(),
         isBlocked: (id) => {
