@@ -162,11 +162,23 @@ export class Mempool {
     return this.byHash.get(typeof hash === 'string' ? hash : toHex(hash))?.tx;
   }
 
-  /** The first `limit` pending txs in arrival order, with their hashes (for listings: O(limit)). */
-  pending(limit: number): { readonly tx: Tx; readonly hash: Hash }[] {
+  /**
+   * Txs admitted since this pool was made: a mark in arrival order. `pending(limit, mark)`
+   * later lists only the txs that were already pending when the mark was taken.
+   */
+  get arrivals(): number {
+    return this.nextSeq;
+  }
+
+  /**
+   * The first `limit` pending txs in arrival order, with their hashes, optionally only those
+   * admitted before the mark `arrivedBefore` (see `arrivals`). O(limit).
+   */
+  pending(limit: number, arrivedBefore = Number.POSITIVE_INFINITY): { readonly tx: Tx; readonly hash: Hash }[] {
     const out: { tx: Tx; hash: Hash }[] = [];
     if (limit <= 0) return out;
     for (const entry of this.byHash.values()) {
+      if (entry.seq >= arrivedBefore) break;
       out.push({ tx: entry.tx, hash: entry.hash });
       if (out.length >= limit) break;
     }

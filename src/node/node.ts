@@ -132,6 +132,8 @@ export class LedgerNode implements NodeApi {
   /** Txs committed in memory whose block is not yet in the store: tx hash -> place. */
   private readonly notYetDurable = new Map<string, { height: number; index: number }>();
   private lastRegossipAt = 0;
+  /** The mempool's arrival mark at the last regossip: older txs are due to be offered again. */
+  private regossipMark = 0;
   private readonly commitListeners = new Set<CommitListener>();
   private readonly evidence: Evidence[] = [];
   private syncPeer = 0;
@@ -388,12 +390,17 @@ export class LedgerNode implements NodeApi {
   /**
    * Tx gossip goes once, to the peers connected at the time: a tx admitted while this
    * node was cut off (or just restarted, before its peers connected) would otherwise wait
-   * here forever. So the oldest pending txs are offered to everyone again now and then;
-   * peers drop duplicates by hash before any signature check.
+   * here forever. So txs still pending a whole regossip period after they arrived are
+   * offered to everyone again, oldest first; peers drop duplicates by hash before any
+   * signature check. Younger txs were gossiped moments ago and are most likely on their way
+   * into a block: sending them again (as this did, the oldest 2,000 of whatever was pending)
+   * cost every peer up to 2,000 duplicate frames a second under load, each one encrypted,
+   * sent, decrypted, decoded and hashed, and queued for admission with the real gossip.
    */
   private regossip(): void {
-    if (this.mempool.size === 0) return;
-    for (const { tx } of this.mempool.pending(REGOSSIP_MAX)) this.network.broadcastTx(encodeTx(tx));
+    const arrivedBefore = this.regossipMark;
+    this.regossipMark = this.mempool.arrivals;
+    for (const { tx } of this.mempool.pending(REGOSSIP_MAX, arrivedBefore)) this.network.broadcastTx(encodeTx(tx));
   }
 
   /**

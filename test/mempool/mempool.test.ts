@@ -308,3 +308,22 @@ describe('Mempool.onCommitted: eviction', () => {
     expect(rejection(pool, bytesOf(tn.signTransfer(FROZEN, 1, 1n, 0n)))).toBe('ok');
   });
 });
+
+describe('Mempool.pending: listings by arrival', () => {
+  it('lists only the txs that arrived before a mark, oldest first', () => {
+    const pool = makePool(tn);
+    expect(pool.arrivals).toBe(0);
+    const early = [admit(pool, tn.signPut(1, 'k', Uint8Array.of(0), 0n)), admit(pool, tn.signPut(2, 'k', Uint8Array.of(0), 0n))];
+    const mark = pool.arrivals;
+    admit(pool, tn.signPut(3, 'k', Uint8Array.of(0), 0n));
+    expect(pool.arrivals).toBe(3);
+    expect(pool.pending(10, mark).map((p) => p.hash)).toEqual(early.map((a) => a.hash));
+    expect(pool.pending(1, mark).map((p) => p.hash)).toEqual([early[0]!.hash]);
+    expect(pool.pending(10)).toHaveLength(3);
+    // A rejected tx is no arrival; a committed one leaves the listing.
+    expect(rejection(pool, bytesOf(tn.signPut(1, 'k', Uint8Array.of(9), 0n)))).toBe('duplicate-nonce');
+    expect(pool.arrivals).toBe(3);
+    pool.onCommitted([early[0]!.tx], applyAll(tn.state(), [early[0]!.tx]));
+    expect(pool.pending(10, mark).map((p) => p.hash)).toEqual([early[1]!.hash]);
+  });
+});
