@@ -40,6 +40,12 @@
  * measured ones). --latencies writes each measured tx's submit time and
  * latency (ms, one "submitted latency" pair a line), to see when a tail happened, not
  * only how long it was.
+ *
+ * Above what the network can commit, nodes refuse client txs with "mempool full" (-32011)
+ * rather than let the backlog grow without end. The load generator sends a refused tx
+ * again with exponential backoff (250 ms to 4 s, 8 tries), as a real client would, so
+ * `refused` counts the txs that were refused at least once, and their latency runs from
+ * the first send; `rejected` counts those that never got in.
  */
 import '../src/polyfill.js';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -85,7 +91,10 @@ interface RunResult {
   ceiling_tps: number;
   ratio: number;
   offered: number;
+  /** Measured txs refused for good (an error other than backpressure, or still refused at the end). */
   rejected: number;
+  /** Measured txs a node refused at least once with "mempool full" (-32011) and that were sent again. */
+  refused: number;
   blocks: number;
   event_loop_p99_ms: number;
   /** Mean time of one synced WAL batch and of one store append on node 0 over the run. */
@@ -246,6 +255,8 @@ function processStats(pid: number): { peakRssMb: number; cpuSeconds: number } {
 interface SignedLoad {
   readonly bodies: string[];
   readonly hashes: string[];
+  /** Txs go round-robin over this many senders: tx i - senders is tx i's sender's previous nonce. */
+  readonly senders: number;
 }
 
 /** Signs `count` transfers round-robin over the accounts, continuing each account's nonce. */
@@ -262,7 +273,7 @@ function signLoad(net: Network, count: number, nonces: Map<string, bigint>): Sig
     bodies.push(Buffer.from(bytes).toString('base64'));
     hashes.push(toHex(sha256(bytes)));
   }
-  return { bodies, hashes };
+  return { bodies, hashes, senders: net.accounts.length };
 }
 
 /** Follows committed blocks on one node; resolves commit times of tx hashes. */
@@ -309,6 +320,13 @@ interface Baseline {
   readonly blocks: number;
 }
 
+/** JSON-RPC's "mempool full" (backpressure): the tx may be fine, send it again later. */
+const MEMPOOL_FULL = -32011;
+/** A refused tx is sent again after 250 ms, then 500 ms, ... up to 4 s; after 8 refusals it is rejected (~20 s). */
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 4_000;
+const RETRY_ATTEMPTS = 8;
+
 /** Txs the warm-up offers: a linear ramp from 0 to `rate` tx/s over `warmup` seconds. */
 function warmupTxCount(rate: number, warmup: number): number {
   return Math.floor((rate * warmup) / 2);
@@ -349,13 +367,68 @@ async function runLoad(
   });
   let baseline: Baseline | undefined;
   const submittedAt = new Array<number>(load.bodies.length);
-  let sent = 0;
+  const offered = load.bodies.length - warmupTxs;
+  let sent = 0; // txs due so far: sent, or held behind their sender's previous tx
   let rejected = 0; // measured txs only
   let rejectedAll = 0;
+  const refusedOnce = new Set<number>(); // measured txs refused (mempool full) at least once
+  const refusals = new Map<number, number>(); // tx index -> times refused
+  // One FIFO per attempt: its delay is fixed, so each stays sorted by due time.
+  const retries: { index: number; due: number }[][] = Array.from({ length: RETRY_ATTEMPTS }, () => []);
+  const retriesWaiting = (): number => retries.reduce((n, queue) => n + queue.length, 0);
+  // Like a wallet, the client sends a sender's next nonce only once the node took the
+  // previous one: sent while it waits to be retried, it would only wait in the mempool.
+  const SETTLED_OK = 1;
+  const SETTLED_FAILED = 2;
+  const settledAs = new Uint8Array(load.bodies.length);
+  const heldBehind = new Map<number, number>(); // unsettled tx -> its sender's next tx, held
+  let released: number[] = []; // held txs whose previous tx was taken, to send now
   let nextNode = 0;
   const inFlight = new Set<Promise<void>>();
+  const settle = (index: number, as: number): void => {
+    settledAs[index] = as;
+    if (as === SETTLED_FAILED) {
+      rejectedAll++;
+      if (index >= warmupTxs) rejected++;
+    }
+    const next = heldBehind.get(index);
+    if (next === undefined) return;
+    heldBehind.delete(index);
+    // A sender's later nonces can never apply after one that never got in.
+    if (as === SETTLED_FAILED) settle(next, SETTLED_FAILED);
+    else released.push(next);
+  };
+  // A batch goes to the next node round-robin. A tx refused for backpressure (mempool full,
+  // -32011) is sent again with exponential backoff, as a client should; its latency counts
+  // from its first send.
+  const send = (indices: readonly number[]): void => {
+    const batch = indices.map((i) => ({ jsonrpc: '2.0', id: i, method: 'broadcast_tx_sync', params: { tx: load.bodies[i] } }));
+    const request: Promise<void> = rpc(rpcUrl(net, nextNode++ % net.n), batch)
+      .then((replies) => {
+        for (const reply of replies as { id: number; error?: { code?: number } }[]) {
+          if (reply.error === undefined) settle(reply.id, SETTLED_OK);
+          else if (reply.error.code !== MEMPOOL_FULL) settle(reply.id, SETTLED_FAILED);
+          else {
+            if (reply.id >= warmupTxs) refusedOnce.add(reply.id);
+            const attempt = (refusals.get(reply.id) ?? 0) + 1;
+            refusals.set(reply.id, attempt);
+            if (attempt >= RETRY_ATTEMPTS) settle(reply.id, SETTLED_FAILED);
+            else (retries[attempt] as { index: number; due: number }[]).push({ index: reply.id, due: performance.now() + Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1)) });
+          }
+        }
+      })
+      .catch(() => indices.forEach((i) => settle(i, SETTLED_FAILED)))
+      .finally(() => inFlight.delete(request));
+    inFlight.add(request);
+  };
+  const sendInBatches = (indices: readonly number[]): void => {
+    for (let i = 0; i < indices.length; i += batchSize) send(indices.slice(i, i + batchSize));
+  };
   const start = performance.now();
-  while (sent < load.bodies.length) {
+  let submitEnd = Number.POSITIVE_INFINITY; // when the last new tx was due
+  let lastRetryAt = 0;
+  const settled = (): boolean => tracker.committedAt.size >= load.bodies.length - rejectedAll;
+  for (;;) {
     const due = Math.min(load.bodies.length, offeredBy((performance.now() - start) / 1000, rate, warmup));
     while (sent < due) {
       const from = sent;
@@ -363,36 +436,42 @@ async function runLoad(
       const to = Math.min(due, sent + batchSize, from < warmupTxs ? warmupTxs : Number.POSITIVE_INFINITY);
       if (from >= warmupTxs && baseline === undefined) baseline = takeBaseline();
       const now = performance.now();
-      const batch = [];
+      const indices = [];
       for (let i = from; i < to; i++) {
         submittedAt[i] = now;
-        batch.push({ jsonrpc: '2.0', id: i, method: 'broadcast_tx_sync', params: { tx: load.bodies[i] } });
+        const previous = i - load.senders;
+        if (previous < 0 || settledAs[previous] === SETTLED_OK) indices.push(i);
+        else if (settledAs[previous] === SETTLED_FAILED) settle(i, SETTLED_FAILED);
+        else heldBehind.set(previous, i);
       }
       sent = to;
-      const measured = from >= warmupTxs;
-      const url = rpcUrl(net, nextNode++ % net.n);
-      const request: Promise<void> = rpc(url, batch)
-        .then((replies) => {
-          for (const reply of replies as { error?: unknown }[]) {
-            if (reply.error === undefined) continue;
-            rejectedAll++;
-            if (measured) rejected++;
-          }
-        })
-        .catch(() => {
-          rejectedAll += to - from;
-          if (measured) rejected += to - from;
-        })
-        .finally(() => inFlight.delete(request));
-      inFlight.add(request);
+      if (indices.length > 0) send(indices);
+    }
+    const now = performance.now();
+    const again: number[] = [];
+    for (const queue of retries) {
+      let ready = 0;
+      while (ready < queue.length && (queue[ready] as { due: number }).due <= now) ready++;
+      for (const r of queue.splice(0, ready)) again.push(r.index);
+    }
+    if (again.length > 0 || released.length > 0) lastRetryAt = now;
+    sendInBatches(again);
+    sendInBatches(released);
+    released = [];
+    if (sent === load.bodies.length) {
+      if (submitEnd === Number.POSITIVE_INFINITY) submitEnd = now;
+      const quiet = inFlight.size === 0 && retriesWaiting() === 0 && heldBehind.size === 0;
+      if (quiet && settled()) break;
+      // Wait for commits up to 15 s after the last send, and for refused txs up to 60 s.
+      if (now >= Math.min(submitEnd + 60_000, Math.max(submitEnd, lastRetryAt) + 15_000)) {
+        await Promise.all(inFlight);
+        for (const queue of retries) queue.splice(0).forEach((r) => settle(r.index, SETTLED_FAILED));
+        released.splice(0).forEach((i) => settle(i, SETTLED_FAILED));
+        break;
+      }
     }
     await sleep(5);
   }
-  await Promise.all(inFlight);
-  const submitEnd = performance.now();
-  const drainDeadline = submitEnd + 15_000;
-  const offered = load.bodies.length - warmupTxs;
-  while (performance.now() < drainDeadline && tracker.committedAt.size < load.bodies.length - rejectedAll) await sleep(50);
   tracker.close();
   if (observer !== undefined) clearInterval(observer);
   observe?.(tracker.committedAt.size);
@@ -434,6 +513,7 @@ async function runLoad(
     ratio: +(tps / ceiling).toFixed(2),
     offered,
     rejected,
+    refused: refusedOnce.size,
     blocks: tracker.blocks - since.blocks,
     event_loop_p99_ms: +(1000 * (metrics.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN)).toFixed(1),
     wal_write_ms: meanMs(metricsBefore, metrics, 'ledger_wal_write_seconds'),

@@ -14,7 +14,7 @@ import type { TxErrorCode } from '../ledger/errors.js';
  * | `insufficient-balance` | a transfer above the sender's committed balance                      | after funding      |
  * | `bad-signature`        | the signature does not verify for the sender key                     | never              |
  * | `duplicate-nonce`      | another tx from the same sender with the same nonce is pending       | after it commits (then the nonce is used) |
- * | `mempool-full`         | the pool is at its tx-count or byte bound                            | later: backpressure |
+ * | `mempool-full`         | the pool is at its tx-count or byte bound, or at the caller's tighter bound (the node's backlog budget for client txs) | later: backpressure |
  *
  * Resubmitting a tx that is already pending is not an error (`add` reports `duplicate`).
  * `duplicate-nonce` keeps the first tx seen for a (sender, nonce): without fees there is no

@@ -73,6 +73,18 @@ export interface Evicted {
 
 export type { BlockLimits };
 
+/**
+ * A tighter bound than the pool's own, for one admission: the node refuses its clients'
+ * txs sooner than its peers' (see node/backlog-budget.ts). Checked where the pool's bounds
+ * are, so a refused tx costs no signature check and a pending one is still a duplicate.
+ */
+export interface AdmissionBound {
+  /** Refuse this admission when `readyCount` is at least this. */
+  readonly maxReady: number;
+  /** Why the bound is what it is, for the refusal's message (asked only on a refusal). */
+  readonly reason: () => string;
+}
+
 function fail(code: MempoolError['code'], message: string): Result<never, MempoolError> {
   return { ok: false, error: mempoolError(code, message) };
 }
@@ -90,6 +102,12 @@ export class Mempool {
   /** Every entry by hash (hex); a Map iterates in insertion order, which is arrival order. */
   private readonly byHash = new Map<string, Entry>();
   private readonly bySender = new Map<Address, SenderQueue>();
+  /**
+   * Per sender with a ready tx: how many of its pending txs follow its committed nonce
+   * without a gap. Their sum is `readyCount`.
+   */
+  private readonly readyRuns = new Map<Address, number>();
+  private readyTotal = 0;
   /** Hashes (hex) of txs whose signature verified here, pending or not; oldest first. */
   private readonly verified = new Set<string>();
   private readonly verdictCacheSize: number;
@@ -116,6 +134,15 @@ export class Mempool {
   /** Pending txs. */
   get size(): number {
     return this.byHash.size;
+  }
+
+  /**
+   * Pending txs that wait for no missing nonce: each sender's unbroken run of nonces from its
+   * committed one. The rest wait for a tx this node has not seen, so they are no work yet;
+   * the node's backlog bound for clients counts these only (balance is not considered).
+   */
+  get readyCount(): number {
+    return this.readyTotal;
   }
 
   /** Pending bytes (sum of encoded sizes). */
@@ -209,7 +236,7 @@ export class Mempool {
   }
 
   /** Admits a tx from the network or a client. Never throws on any bytes. */
-  add(bytes: Uint8Array): Result<Admitted, MempoolError> {
+  add(bytes: Uint8Array, bound?: AdmissionBound): Result<Admitted, MempoolError> {
     if (bytes.length > LIMITS.txBytes) return fail('too-large', `tx is ${bytes.length} bytes, the limit is ${LIMITS.txBytes}`);
     const decoded = decodeTx(bytes);
     if (!decoded.ok) {
@@ -252,6 +279,9 @@ export class Mempool {
 
     const size = bytes.length;
     if (this.byHash.size >= this.maxTxs) return fail('mempool-full', `the mempool holds its limit of ${this.maxTxs} txs`);
+    if (bound !== undefined && this.readyTotal >= bound.maxReady) {
+      return fail('mempool-full', `${this.readyTotal} txs are ready to commit, the most this node takes now: ${bound.reason()}`);
+    }
     if (this.totalBytes + size > this.maxBytes) {
       return fail('mempool-full', `the mempool holds ${this.totalBytes} of its ${this.maxBytes} bytes; this tx needs ${size}`);
     }
@@ -266,6 +296,8 @@ export class Mempool {
     if (queue === undefined) this.bySender.set(sender, new Map([[tx.nonce, entry]]));
     else queue.set(tx.nonce, entry);
     this.totalBytes += size;
+    const run = this.readyRuns.get(sender) ?? 0;
+    if (tx.nonce === account.nonce + BigInt(run)) this.setReadyRun(sender, this.runFrom(account.nonce, run, this.bySender.get(sender) as SenderQueue));
     // Only the new tx can have become ready: it applies at once, or it pulls in nothing.
     if (this.proposable === false && this.selectOnCommitted([entry]).length > 0) this.proposable = true;
     return { ok: true, value: { hash, hashHex, tx, duplicate: false } };
@@ -321,7 +353,10 @@ export class Mempool {
     }
     for (const address of touched) {
       const queue = this.bySender.get(address);
-      if (queue === undefined) continue;
+      if (queue === undefined) {
+        this.setReadyRun(address, 0);
+        continue;
+      }
       const account = state.account(address);
       const before = previous.account(address);
       const from = before.nonce;
@@ -335,16 +370,33 @@ export class Mempool {
             invalidated++;
           }
         }
-        continue;
+      } else {
+        for (let nonce = from; nonce < account.nonce; nonce++) {
+          const entry = queue.get(nonce);
+          if (entry === undefined) continue;
+          this.remove(entry);
+          invalidated++;
+        }
       }
-      for (let nonce = from; nonce < account.nonce; nonce++) {
-        const entry = queue.get(nonce);
-        if (entry === undefined) continue;
-        this.remove(entry);
-        invalidated++;
-      }
+      this.setReadyRun(address, this.runFrom(account.nonce, 0, queue));
     }
     return { committed, invalidated };
+  }
+
+  /** `run` plus the length of the unbroken run of nonces in `queue` from `nonce` + `run`. */
+  private runFrom(nonce: bigint, run: number, queue: SenderQueue): number {
+    let next = nonce + BigInt(run);
+    while (queue.has(next)) {
+      run++;
+      next++;
+    }
+    return run;
+  }
+
+  private setReadyRun(sender: Address, run: number): void {
+    this.readyTotal += run - (this.readyRuns.get(sender) ?? 0);
+    if (run === 0) this.readyRuns.delete(sender);
+    else this.readyRuns.set(sender, run);
   }
 
   private remove(entry: Entry): void {

@@ -24,13 +24,14 @@ import { executionContext, type Receipt } from '../ledger/execute.js';
 import { genesisHash, type Genesis } from '../ledger/genesis.js';
 import type { LedgerState } from '../ledger/state.js';
 import { hashTx, verifyTxSignature } from '../ledger/tx.js';
-import { Mempool } from '../mempool/index.js';
+import { Mempool, type AdmissionBound } from '../mempool/index.js';
 import { P2PNetwork } from '../net/index.js';
 import type { ChainQueries, NodeApi, NodeHealth, NodeStatus } from '../rpc/api.js';
 import { RpcServer } from '../rpc/server.js';
 import type { BlockStore } from '../store/index.js';
 import type { NodeConfig } from './config.js';
 import { parseHostPort } from './config.js';
+import { BacklogBudget } from './backlog-budget.js';
 import { GossipIntake } from './gossip-intake.js';
 import { ExecutionQueue, type ExecutionJob } from './execution-queue.js';
 import { SpeculativeExecutor } from './executor.js';
@@ -76,6 +77,11 @@ const GOSSIP_SLICE_MS = 10;
 /** How often pending txs are offered to all peers again, and how many at most. */
 const REGOSSIP_MS = 3_000;
 const REGOSSIP_MAX = 2_000;
+/**
+ * Client txs are refused while the backlog is above what commits clear in this long at the
+ * recent rate, or above the floor (see backlog-budget.ts).
+ */
+const BACKLOG_BUDGET = { budgetMs: 1_000, floorTxs: 4_096, windowMs: 5_000 } as const;
 const MAX_EVIDENCE = 1024;
 const MAX_WAITERS = 100_000;
 
@@ -134,6 +140,7 @@ export class LedgerNode implements NodeApi {
   private lastRegossipAt = 0;
   /** The mempool's arrival mark at the last regossip: older txs are due to be offered again. */
   private regossipMark = 0;
+  private readonly backlogBudget = new BacklogBudget(BACKLOG_BUDGET);
   private readonly commitListeners = new Set<CommitListener>();
   private readonly evidence: Evidence[] = [];
   private syncPeer = 0;
@@ -610,6 +617,7 @@ export class LedgerNode implements NodeApi {
       throw new Error(`certified block ${block.header.height} does not execute here: ${outcome.error.message}`);
     }
     this.lastCommitAt = this.clock();
+    this.backlogBudget.noteCommitted(block.txs.length, this.lastCommitAt);
     // Until the store has it, a committed tx is found here: the mempool forgets it at once,
     // and a client resubmitting it must hear "committed", not "bad nonce".
     block.txs.forEach((tx, index) => this.notYetDurable.set(toHex(hashTx(tx)), { height: block.header.height, index }));
@@ -792,12 +800,29 @@ export class LedgerNode implements NodeApi {
   // NodeApi (JSON-RPC)
 
   submitTx(bytes: Uint8Array): ReturnType<NodeApi['submitTx']> {
-    const result = this.mempool.add(bytes);
+    const result = this.mempool.add(bytes, this.clientAdmissionBound());
     if (result.ok && !result.value.duplicate) {
       this.network.broadcastTx(bytes);
       this.markMempoolDirty();
     }
     return result.ok ? { ok: true, value: { hash: result.value.hash, duplicate: result.value.duplicate } } : result;
+  }
+
+  /**
+   * The backlog bound for a client's tx, on the mempool's ready txs: a tx waiting for a
+   * nonce nobody sent is no work, and counting those would let one client with gapped
+   * nonces shut out all others. Gossip frames not yet checked are not counted: many are
+   * txs a proposal already brought here, and counting them (1,000-1,500 frames queued at
+   * 1,500 tx/s) refused clients of a network that was keeping up.
+   */
+  private clientAdmissionBound(): AdmissionBound {
+    const now = this.clock();
+    return {
+      maxReady: this.backlogBudget.maxBacklog(now),
+      reason: () =>
+        `the network commits ${Math.round(this.backlogBudget.commitRate(now))} tx/s lately, and this node takes ` +
+        `about ${BACKLOG_BUDGET.budgetMs} ms of that (at least ${BACKLOG_BUDGET.floorTxs} txs); retry later`,
+    };
   }
 
   async txLocation(hash: Hash): Promise<{ height: number; index: number } | undefined> {

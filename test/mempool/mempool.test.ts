@@ -3,7 +3,11 @@ import { encodeTx } from '../../src/codec/tx.js';
 import { LIMITS, type Tx } from '../../src/codec/types.js';
 import { toHex } from '../../src/crypto/bytes.js';
 import { buildBlock, executeBlock, executionContext } from '../../src/ledger/execute.js';
-import { hashTx, signTx } from '../../src/ledger/tx.js';
+import type { Address } from '../../src/crypto/address.js';
+import type { LedgerState } from '../../src/ledger/state.js';
+import { hashTx, senderAddress, signTx } from '../../src/ledger/tx.js';
+import type { AdmissionBound, Mempool } from '../../src/mempool/mempool.js';
+import { Prng } from '../sim/prng.js';
 import { makeTestnet, testKeyPair } from '../helpers/fixtures.js';
 import { admit, applyAll, bytesOf, countingVerifier, makePool, rejection } from './helpers.js';
 
@@ -308,6 +312,98 @@ describe('Mempool.onCommitted: eviction', () => {
     expect(rejection(pool, bytesOf(tn.signTransfer(FROZEN, 1, 1n, 0n)))).toBe('ok');
   });
 });
+
+describe('Mempool.add: a caller bound (the node backlog budget for its clients)', () => {
+  const bound = (maxReady: number): AdmissionBound => ({ maxReady, reason: () => 'two txs in the test' });
+
+  it("refuses a new tx at the bound with 'mempool-full' and the caller's reason, before its signature check", () => {
+    const verifier = countingVerifier(tn.verifier);
+    const pool = makePool(tn, { verifier });
+    admit(pool, tn.signPut(1, 'k', Uint8Array.of(1), 0n));
+    admit(pool, tn.signPut(2, 'k', Uint8Array.of(1), 0n));
+    const refused = pool.add(bytesOf(tn.signPut(3, 'k', Uint8Array.of(1), 0n)), bound(2));
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) {
+      expect(refused.error.code).toBe('mempool-full');
+      expect(refused.error.message).toBe('2 txs are ready to commit, the most this node takes now: two txs in the test');
+    }
+    expect(verifier.calls).toBe(2);
+    expect(pool.size).toBe(2);
+    // Below the bound it admits; the bound is per call, the pool's own bounds are unchanged.
+    expect(pool.add(bytesOf(tn.signPut(3, 'k', Uint8Array.of(1), 0n)), bound(3)).ok).toBe(true);
+    expect(pool.add(bytesOf(tn.signPut(3, 'k', Uint8Array.of(2), 1n))).ok).toBe(true);
+  });
+
+  it('still answers a pending tx as a duplicate and a bad tx with its own code', () => {
+    const pool = makePool(tn);
+    const held = admit(pool, tn.signPut(1, 'k', Uint8Array.of(1), 0n));
+    const again = pool.add(bytesOf(held.tx), bound(0));
+    expect(again.ok && again.value.duplicate).toBe(true);
+    const used = pool.add(bytesOf(tn.signTransfer(FROZEN, 1, 1n, 0n)), bound(0));
+    expect(!used.ok && used.error.code).toBe('not-permitted');
+  });
+});
+
+describe('Mempool.readyCount: pending txs that wait for no missing nonce', () => {
+  it('counts each sender’s unbroken run from its committed nonce', () => {
+    const pool = makePool(tn);
+    admit(pool, tn.signPut(1, 'k', Uint8Array.of(2), 2n)); // waits for 0 and 1
+    expect(pool.readyCount).toBe(0);
+    const first = admit(pool, tn.signPut(1, 'k', Uint8Array.of(0), 0n));
+    expect(pool.readyCount).toBe(1);
+    admit(pool, tn.signPut(1, 'k', Uint8Array.of(1), 1n)); // closes the gap: 0, 1, 2
+    expect(pool.readyCount).toBe(3);
+    admit(pool, tn.signPut(2, 'k', Uint8Array.of(0), 0n));
+    expect(pool.readyCount).toBe(4);
+    pool.onCommitted([first.tx], applyAll(tn.state(), [first.tx]));
+    expect(pool.readyCount).toBe(3);
+  });
+
+  it('drops a sender who lost the right to transact', () => {
+    const pool = makePool(tn);
+    admit(pool, tn.signPut(1, 'k', Uint8Array.of(0), 0n));
+    admit(pool, tn.signPut(1, 'k', Uint8Array.of(1), 1n));
+    const revoke = tn.signRevoke(ADMIN, 1, 0n);
+    pool.onCommitted([revoke], applyAll(tn.state(), [revoke]));
+    expect(pool.size).toBe(0);
+    expect(pool.readyCount).toBe(0);
+  });
+
+  it('matches a recount from scratch over seeded random admissions and commits', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const rng = new Prng(seed);
+      const senders = [1, 2, 3];
+      const pool = makePool(tn);
+      let state = tn.state();
+      for (let step = 0; step < 60; step++) {
+        if (rng.u32() % 4 !== 0) {
+          const sender = senders[rng.u32() % senders.length] as number;
+          const next = state.account(tn.addresses[sender] as Address).nonce;
+          const nonce = next + BigInt(rng.u32() % 5);
+          pool.add(bytesOf(tn.signPut(sender, 'k', Uint8Array.of(step), nonce)));
+        } else {
+          // Commit a block: what a primary would select, or a tx the pool never saw.
+          const block = rng.u32() % 3 === 0 ? [tn.signPut(senders[rng.u32() % senders.length] as number, 'x', Uint8Array.of(step), 0n)] : pool.selectForBlock(state, { maxTxs: 1 + (rng.u32() % 4), maxBytes: 1 << 20 });
+          const applicable = block.filter((tx) => tx.nonce === state.account(senderAddress(tx)).nonce);
+          state = applyAll(state, applicable.slice(0, 1));
+          pool.onCommitted(applicable.slice(0, 1), state);
+        }
+        expect(pool.readyCount, `seed ${seed} step ${step}`).toBe(recountReady(pool, state));
+      }
+    }
+  });
+});
+
+/** readyCount the slow way: for every sender, count pending nonces from the committed one until a gap. */
+function recountReady(pool: Mempool, state: LedgerState): number {
+  const pending = pool.pending(Number.MAX_SAFE_INTEGER).map(({ tx }) => ({ sender: senderAddress(tx), nonce: tx.nonce }));
+  let ready = 0;
+  for (const sender of new Set(pending.map((p) => p.sender))) {
+    const nonces = new Set(pending.filter((p) => p.sender === sender).map((p) => p.nonce));
+    for (let n = state.account(sender).nonce; nonces.has(n); n++) ready++;
+  }
+  return ready;
+}
 
 describe('Mempool.pending: listings by arrival', () => {
   it('lists only the txs that arrived before a mark, oldest first', () => {
