@@ -124,39 +124,34 @@ const rpcUrl = (net: Network, i: number): string => `http://127.0.0.1:${net.base
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Keep-alive connections for the load. node:http costs the client a fraction of fetch's CPU
- * per call (undici's web streams): on a 2-core host, fetch took ~1.8 ms of client CPU per
- * submission, CPU the nodes under test then lacked.
+ * Keep-alive connections for the load and the scrapes. node:http costs the client a fraction
+ * of fetch's CPU per call (undici's web streams): on a 2-core host, fetch took ~1.8 ms of
+ * client CPU per submission, CPU the nodes under test then lacked. And fetch is never loaded:
+ * its first call compiles undici, a 55 ms stall of this loop that showed as slow commits.
  */
-const rpcAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+const httpAgent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-function rpc(url: string, body: unknown): Promise<unknown> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolveReply, reject) => {
-    const req = httpRequest(
-      url,
-      { method: 'POST', agent: rpcAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          try {
-            resolveReply(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-          } catch (err) {
-            reject(err);
-          }
-        });
-      },
-    );
+function httpText(url: string, body?: string): Promise<string> {
+  const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+  return new Promise((resolveText, reject) => {
+    const req = httpRequest(url, { method: body === undefined ? 'GET' : 'POST', agent: httpAgent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => resolveText(Buffer.concat(chunks).toString('utf8')));
+    });
     req.on('error', reject);
-    req.end(payload);
+    req.end(body);
   });
+}
+
+async function rpc(url: string, body: unknown): Promise<unknown> {
+  return JSON.parse(await httpText(url, JSON.stringify(body)));
 }
 
 /** One node's Prometheus metrics, as name{labels} -> value (NaN-free lines only). */
 async function scrapeMetrics(net: Network, i: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`${rpcUrl(net, i)}/metrics`)).text();
+  const text = await httpText(`${rpcUrl(net, i)}/metrics`);
   const values = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || line === '') continue;
