@@ -344,7 +344,7 @@ interface Baseline {
 
 /** JSON-RPC's "mempool full" (backpressure): the tx may be fine, send it again later. */
 const MEMPOOL_FULL = -32011;
-/** A refused tx is sent again after 250 ms, then 500 ms, ... up to 4 s; after 8 refusals it is rejected (~20 s). */
+/** A refused tx is sent again after 250 ms, then 500 ms, ... up to 4 s; after 8 refusals it is rejected (~16 s of waits). */
 const RETRY_FIRST_MS = 250;
 const RETRY_MAX_MS = 4_000;
 const RETRY_ATTEMPTS = 8;
@@ -395,8 +395,8 @@ async function runLoad(
   let rejectedAll = 0;
   const refusedOnce = new Set<number>(); // measured txs refused (mempool full) at least once
   const refusals = new Map<number, number>(); // tx index -> times refused
-  // One FIFO per attempt: its delay is fixed, so each stays sorted by due time.
-  const retries: { index: number; due: number }[][] = Array.from({ length: RETRY_ATTEMPTS }, () => []);
+  // One FIFO per retry (the k-th waits a fixed delay), so each stays sorted by due time.
+  const retries: { index: number; due: number }[][] = Array.from({ length: RETRY_ATTEMPTS - 1 }, () => []);
   const retriesWaiting = (): number => retries.reduce((n, queue) => n + queue.length, 0);
   // Like a wallet, the client sends a sender's next nonce only once the node took the
   // previous one: sent while it waits to be retried, it would only wait in the mempool.
@@ -435,7 +435,7 @@ async function runLoad(
             const attempt = (refusals.get(reply.id) ?? 0) + 1;
             refusals.set(reply.id, attempt);
             if (attempt >= RETRY_ATTEMPTS) settle(reply.id, SETTLED_FAILED);
-            else (retries[attempt] as { index: number; due: number }[]).push({ index: reply.id, due: performance.now() + Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1)) });
+            else (retries[attempt - 1] as { index: number; due: number }[]).push({ index: reply.id, due: performance.now() + Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1)) });
           }
         }
       })
