@@ -288,14 +288,22 @@ function writeNewViewFields(w: Writer, nv: Omit<NewView, 'signature'>): void {
 // ---------------------------------------------------------------------------------------
 // WAL records: a replica's own signed messages, and the prepared certificates it must not
 // forget (PBFT's safety needs every replica that sent COMMIT to still report, after a
-// restart, the certificate behind it). A record is a message encoding (tags 1..9), or the
-// tag PREPARED_RECORD_TAG and a prepared certificate.
+// restart, the certificate behind it). A record is a message encoding (tags 1..9), the tag
+// PREPARED_RECORD_TAG and a prepared certificate, or the lone tag STARTED_RECORD_TAG: this
+// WAL's replica has run before, so it may have sent votes the WAL does not hold.
 
 export const PREPARED_RECORD_TAG = 0x80;
+export const STARTED_RECORD_TAG = 0x81;
 
 export type WalRecord =
   | { readonly kind: 'message'; readonly message: ConsensusMessage }
-  | { readonly kind: 'prepared'; readonly certificate: PreparedCertificate; readonly block: Block };
+  | { readonly kind: 'prepared'; readonly certificate: PreparedCertificate; readonly block: Block }
+  | { readonly kind: 'started' };
+
+/** The record a node appends, durably, before its first message ever leaves. */
+export function encodeStartedRecord(): Uint8Array {
+  return Uint8Array.of(STARTED_RECORD_TAG);
+}
 
 /**
  * A prepared certificate and the block it certifies: after a restart of every validator
@@ -311,6 +319,15 @@ export function encodePreparedRecord(pc: PreparedCertificate, block: Block): Uin
 }
 
 export function decodeWalRecord(bytes: Uint8Array): Result<WalRecord, CodecError> {
+  if (bytes[0] === STARTED_RECORD_TAG) {
+    return decodeWith(
+      bytes,
+      (r) => {
+        r.u8();
+        return { kind: 'started' as const };
+      },
+    );
+  }
   if (bytes[0] === PREPARED_RECORD_TAG) {
     return decodeWith(
       bytes,

@@ -8,8 +8,13 @@
  *   everyone: execute the block on its parent's state, then PREPARE(v, h, hash);
  *   2f+1 PREPAREs: prepared; once h-1 is committed locally: COMMIT(v, h, hash);
  *   2f+1 COMMITs: committed, in strict height order; the COMMITs are its certificate.
- * Votes are persisted before they leave (`persist: true`), and a vote for a slot is never
- * signed twice with different content, even across restarts (the WAL is replayed).
+ * No vote for a slot is ever signed twice with different content, even across restarts.
+ * COMMITs (with the prepared certificate behind them), VIEW-CHANGEs and NEW-VIEWs are
+ * persisted before they leave (`persist: true`) and replayed from the WAL. PRE-PREPAREs
+ * and PREPAREs are not: a restarted replica instead signs none in any view it may have
+ * been in before (`silentThrough`), since it cannot know what it sent there. Two of the
+ * three synced writes on a block's path are gone; the price is that a restarted primary,
+ * or a restart that leaves fewer than 2f+1 replicas able to PREPARE, costs a view change.
  */
 import { bytesEqual, toHex } from '../crypto/bytes.js';
 import type { Hash } from '../crypto/index.js';
@@ -137,6 +142,12 @@ export class Replica {
   private readonly outbox = new Map<string, OutboxEntry>();
   private ownViewChange: ViewChange | null = null;
   /**
+   * This replica signs no new PRE-PREPARE or PREPARE in views up to this one: it ran before
+   * on this WAL, and in those views it may have signed some that the WAL does not hold.
+   * -1 on a first start. A view change past it lifts the silence.
+   */
+  private silentThrough = -1;
+  /**
    * Blocks this replica proposed, by `${view}:${height}`, kept until that height commits:
    * a slot it signed must be proposed again with exactly that block (after a restart the
    * WAL supplies them), never with a new one.
@@ -187,7 +198,7 @@ export class Replica {
       this.preparedCerts.set(cert.height, cert);
       this.rememberBlock(block, hash, toHex(hash), cert.height);
     }
-    this.restoreFromWal(restored.wal);
+    this.restoreFromWal(restored.wal, restored.ranBefore);
   }
 
   // ------------------------------------------------------------------------------------
@@ -630,14 +641,21 @@ export class Replica {
     const previous = this.signed.get(key);
     if (previous !== undefined && previous !== hashHex) return; // signed otherwise (perhaps before a restart): never twice
     if (previous !== undefined && this.outbox.has(`${kind}:${height}`)) return; // sent already
+    if (previous === undefined && kind === 'prepare' && this.isSilent(view)) return; // may have signed another before a restart
     this.signed.set(key, hashHex);
     // Ed25519 is deterministic: re-signing a vote restored from the WAL yields the same bytes.
     const signature = this.crypto.sign(kind, encodeVotePayload({ view, height, blockHash: hash }));
     const message: Prepare | Commit = { type: kind, view, height, blockHash: hash, validator: this.self, signature };
     this.outbox.set(`${kind}:${height}`, { message, height, sentAt: this.now });
-    out.push({ type: 'broadcast', message, persist: previous === undefined });
+    // A COMMIT is remembered (with the certificate behind it); a PREPARE is covered by the silence after a restart.
+    out.push({ type: 'broadcast', message, persist: previous === undefined && kind === 'commit' });
     if (message.type === 'prepare') this.prepares.add(view, height, hash, hashHex, message);
     else this.commits.add(view, height, hash, hashHex, message);
+  }
+
+  /** Whether this replica may have signed PRE-PREPAREs or PREPAREs in `view` before a restart that it does not remember. */
+  private isSilent(view: number): boolean {
+    return view <= this.silentThrough;
   }
 
   private sendCheckpoint(height: number, hash: Hash, hashHex: string, out: Effect[]): void {
@@ -664,7 +682,7 @@ export class Replica {
   // Proposing (primary)
 
   private propose(out: Effect[]): void {
-    if (this.viewChanging || !this.isPrimary) return;
+    if (this.viewChanging || !this.isPrimary || this.isSilent(this.currentView)) return;
     const plan = this.plan;
     if (plan !== null) {
       for (const [h, planned] of plan.reproposals) {
@@ -746,12 +764,13 @@ export class Replica {
     const key = signedKey('pre-prepare', view, height);
     const previous = this.signed.get(key);
     if (previous !== undefined && previous !== hashHex) return; // never propose two blocks for one slot
+    if (previous === undefined && this.isSilent(view)) return; // may have proposed another before a restart
     this.signed.set(key, hashHex);
     this.ownProposals.set(`${view}:${height}`, block);
     const signature = this.crypto.sign('pre-prepare', encodeVotePayload({ view, height, blockHash: hash }));
     const message: PrePrepare = { type: 'pre-prepare', view, height, validator: this.self, block, signature };
     this.outbox.set(`pre-prepare:${height}`, { message, height, sentAt: this.now });
-    out.push({ type: 'broadcast', message, persist: previous === undefined });
+    out.push({ type: 'broadcast', message, persist: false }); // covered by the silence after a restart
     this.prePreparesSeen.set(`${view}:${height}`, message);
     this.slots.set(height, { height, hash, hashHex, block });
   }
@@ -976,8 +995,12 @@ export class Replica {
   }
 
   /** Rebuilds what this replica promised from its own persisted messages. */
-  private restoreFromWal(wal: readonly ConsensusMessage[]): void {
+  private restoreFromWal(wal: readonly ConsensusMessage[], ranBefore: boolean): void {
     const replay = replayWal(wal, this.self, (h) => this.crypto.hashHeader(h));
+    // Every view this replica acted in is at most maxView: it enters a view only after
+    // persisting the VIEW-CHANGE or NEW-VIEW that takes it there, and sends nothing in it
+    // before that record is on disk (the WAL keeps the latest of each across compaction).
+    if (ranBefore) this.silentThrough = replay.maxView;
     for (const [key, hashHex] of replay.signed) this.signed.set(key, hashHex);
     for (const m of replay.ownPrePrepares) if (m.height > this.committedTip.height) this.ownProposals.set(`${m.view}:${m.height}`, m.block);
     this.ownViewChange = replay.ownViewChange;

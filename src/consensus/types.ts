@@ -79,6 +79,13 @@ export interface RestoredState {
   };
   /** Every message this replica signed and persisted, oldest first. */
   readonly wal: readonly ConsensusMessage[];
+  /**
+   * Whether this replica ran before on this WAL (the driver records its first start there,
+   * durably, before any message leaves). PRE-PREPAREs and PREPAREs are not persisted, so a
+   * replica that ran before may have signed some the WAL does not hold, and must sign no
+   * new ones in the views it may have been in. False only on the very first start.
+   */
+  readonly ranBefore: boolean;
   /** The prepared certificates it persisted, with their blocks (see the `persist-prepared` effect). */
   readonly prepared?: readonly { readonly certificate: PreparedCertificate; readonly block: Block }[];
   /** Wall-clock time at start. */
@@ -106,8 +113,10 @@ export type ReplicaEvent =
 export type Effect =
   /**
    * Send to one validator. With `persist`, the driver must durably append the message to
-   * the WAL before it leaves (a vote is never sent without being remembered); it may
-   * batch all of a step's persists into one synced write.
+   * the WAL before it leaves (a COMMIT, VIEW-CHANGE or NEW-VIEW is never sent without being
+   * remembered); it may batch all of a step's persists into one synced write. Every
+   * message, persisted or not, leaves only after all that earlier steps persisted is on
+   * disk: a restarted replica relies on that to know every view it may have acted in.
    */
   | { readonly type: 'send'; readonly to: number; readonly message: ConsensusMessage; readonly persist: boolean }
   /** Send to every other validator; `persist` as for `send`. */

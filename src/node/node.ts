@@ -11,7 +11,14 @@
  * in order. Nothing a peer or client sends can throw out of this loop.
  */
 import { encodeTx } from '../codec/tx.js';
-import { decodeConsensusMessage, decodeWalRecord, encodeConsensusMessage, encodePreparedRecord, encodeVotePayload } from '../codec/consensus.js';
+import {
+  decodeConsensusMessage,
+  decodeWalRecord,
+  encodeConsensusMessage,
+  encodePreparedRecord,
+  encodeStartedRecord,
+  encodeVotePayload,
+} from '../codec/consensus.js';
 import type { Block, ConsensusMessage, PreparedCertificate, QuorumCertificate, Tx } from '../codec/types.js';
 import { Replica } from '../consensus/replica.js';
 import type { ConsensusCrypto, Effect, Evidence, ReplicaEvent } from '../consensus/types.js';
@@ -174,6 +181,7 @@ export class LedgerNode implements NodeApi {
     private readonly options: NodeOptions,
     restoredWal: readonly ConsensusMessage[],
     restoredPrepared: readonly { certificate: PreparedCertificate; block: Block }[],
+    ranBefore: boolean,
     tip: { height: number; hash: Hash; timestamp: number; certificate: QuorumCertificate | null },
     state: Awaited<ReturnType<BlockStore['loadState']>>,
   ) {
@@ -236,7 +244,7 @@ export class LedgerNode implements NodeApi {
         maxClockSkewMs: 10_000,
       },
       crypto,
-      { committed: tip, wal: restoredWal, prepared: restoredPrepared, now: this.clock() },
+      { committed: tip, wal: restoredWal, prepared: restoredPrepared, ranBefore, now: this.clock() },
     );
   }
 
@@ -247,6 +255,7 @@ export class LedgerNode implements NodeApi {
     const restored: ConsensusMessage[] = [];
     const prepared: { certificate: PreparedCertificate; block: Block }[] = [];
     const indexed: WalIndexEntry[] = [];
+    let ranBefore = false;
     for (const entry of walEntries) {
       const decoded = decodeWalRecord(entry.bytes);
       if (!decoded.ok) {
@@ -254,13 +263,23 @@ export class LedgerNode implements NodeApi {
         // corruption, and skipping it could forget a vote. Refuse to start.
         throw new Error(`consensus WAL record ${entry.seq} does not decode (${decoded.error.message}); the WAL is damaged`);
       }
-      if (decoded.value.kind === 'prepared') {
-        prepared.push({ certificate: decoded.value.certificate, block: decoded.value.block });
-        indexed.push({ seq: entry.seq, type: 'prepared', height: decoded.value.certificate.height });
+      const record = decoded.value;
+      if (record.kind === 'prepared') {
+        prepared.push({ certificate: record.certificate, block: record.block });
+        indexed.push({ seq: entry.seq, type: 'prepared', height: record.certificate.height });
+      } else if (record.kind === 'started') {
+        ranBefore = true;
+        indexed.push(startedIndexEntry(entry.seq, entry.bytes));
       } else {
-        restored.push(decoded.value.message);
-        indexed.push(walIndexEntry(entry.seq, decoded.value.message));
+        restored.push(record.message);
+        indexed.push(walIndexEntry(entry.seq, record.message, entry.bytes));
       }
+    }
+    if (!ranBefore) {
+      // On disk before anything can leave: from now on a restart may follow votes this
+      // node sent without logging them (see RestoredState.ranBefore).
+      const bytes = encodeStartedRecord();
+      indexed.push(startedIndexEntry(await store.wal.append([bytes]), bytes));
     }
     const tipRef = store.tip();
     let tip: { height: number; hash: Hash; timestamp: number; certificate: QuorumCertificate | null };
@@ -273,11 +292,11 @@ export class LedgerNode implements NodeApi {
       tip = { height: tipRef.height, hash: tipRef.hash, timestamp: block.header.timestamp, certificate };
     }
     const state = await store.loadState();
-    const node = new LedgerNode(options, restored, prepared, tip, state);
+    const node = new LedgerNode(options, restored, prepared, ranBefore, tip, state);
     node.walIndex.push(...indexed);
     await node.startIo();
     logger.info(
-      { validator: node.self, height: tip.height, view: node.replica.view, walEntries: restored.length },
+      { validator: node.self, height: tip.height, view: node.replica.view, walEntries: restored.length, ranBefore },
       'node started',
     );
     return node;
@@ -495,11 +514,13 @@ export class LedgerNode implements NodeApi {
   }
 
   /**
-   * Carries out one turn's effects. Votes are written to the WAL without holding up the
+   * Carries out one turn's effects. Records are written to the WAL without holding up the
    * loop: the next turns run while the write is in flight (and the WAL folds them into
    * one fdatasync), but every message leaves only once everything persisted up to its
-   * turn is on disk. So a vote never leaves before it is durable, messages keep their
-   * order, and one slow fsync no longer stalls execution, proposals and RPC.
+   * turn is on disk. So a persisted message never leaves before it is durable, nothing
+   * leaves before the records of the view it belongs to (RestoredState.ranBefore relies on
+   * that), messages keep their order, and one slow fsync does not stall execution,
+   * proposals and RPC.
    */
   private async carryOut(effects: readonly Effect[]): Promise<void> {
     const toPersist: ConsensusMessage[] = [];
@@ -514,7 +535,7 @@ export class LedgerNode implements NodeApi {
         .timeWal(() => this.options.store.wal.append(records))
         .then((first) => {
           certificates.forEach((c, i) => this.walIndex.push({ seq: first + i, type: 'prepared', height: c.certificate.height }));
-          toPersist.forEach((m, i) => this.walIndex.push(walIndexEntry(first + certificates.length + i, m)));
+          toPersist.forEach((m, i) => this.walIndex.push(walIndexEntry(first + certificates.length + i, m, records[certificates.length + i] as Uint8Array)));
         });
       // A failed WAL write halts consensus: nothing waiting on it is ever sent.
       this.durable.catch((err: unknown) => this.fail(err));
@@ -689,8 +710,9 @@ export class LedgerNode implements NodeApi {
 
   /**
    * Drops WAL entries a restart can no longer need: votes at or below a stable checkpoint.
-   * The latest VIEW-CHANGE and NEW-VIEW always survive (re-appended above the cut when
-   * they would fall below it), since they say which view this replica promised to be in.
+   * The latest VIEW-CHANGE, NEW-VIEW and started record always survive (re-appended above
+   * the cut when they would fall below it): the first two say which view this replica
+   * promised to be in, the last that it may have sent votes the WAL does not hold.
    */
   private async compactWal(stableHeight: number): Promise<void> {
     // Every append made so far must be in walIndex before we choose what to keep: an
@@ -705,16 +727,16 @@ export class LedgerNode implements NodeApi {
     let cut = this.walIndex.findIndex((e) => isVote(e) && e.height > stableHeight);
     if (cut < 0) cut = this.walIndex.length;
     if (cut === 0) return;
-    const carry: ConsensusMessage[] = [];
-    for (const type of ['view-change', 'new-view'] as const) {
+    const carry: WalIndexEntry[] = [];
+    for (const type of CARRIED_RECORDS) {
       const laterExists = this.walIndex.slice(cut).some((e) => e.type === type);
       const latest = this.walIndex.slice(0, cut).filter((e) => e.type === type).pop();
-      if (!laterExists && latest?.message !== undefined) carry.push(latest.message);
+      if (!laterExists && latest !== undefined) carry.push(latest);
     }
     const store = this.options.store;
     if (carry.length > 0) {
-      const first = await store.wal.append(carry.map(encodeConsensusMessage));
-      carry.forEach((m, i) => this.walIndex.push(walIndexEntry(first + i, m)));
+      const first = await store.wal.append(carry.map((e) => e.record as Uint8Array));
+      carry.forEach((e, i) => this.walIndex.push({ ...e, seq: first + i }));
     }
     const keepSeq = this.walIndex[cut]?.seq ?? store.wal.nextSequence;
     await store.wal.truncateBelow(keepSeq);
@@ -902,15 +924,18 @@ export class LedgerNode implements NodeApi {
   }
 }
 
-/** What compaction needs to know of a WAL entry; VIEW-CHANGE and NEW-VIEW keep the message to carry it over. */
+/** The WAL records compaction never drops: the latest of each kind is carried above the cut. */
+const CARRIED_RECORDS = ['view-change', 'new-view', 'started'] as const;
+
+/** What compaction needs to know of a WAL entry; the carried kinds keep their bytes to re-append. */
 interface WalIndexEntry {
   readonly seq: number;
-  readonly type: ConsensusMessage['type'] | 'prepared';
+  readonly type: ConsensusMessage['type'] | 'prepared' | 'started';
   readonly height: number;
-  readonly message?: ConsensusMessage;
+  readonly record?: Uint8Array;
 }
 
-function walIndexEntry(seq: number, m: ConsensusMessage): WalIndexEntry {
+function walIndexEntry(seq: number, m: ConsensusMessage, record: Uint8Array): WalIndexEntry {
   switch (m.type) {
     case 'pre-prepare':
     case 'prepare':
@@ -918,8 +943,12 @@ function walIndexEntry(seq: number, m: ConsensusMessage): WalIndexEntry {
       return { seq, type: m.type, height: m.height };
     case 'view-change':
     case 'new-view':
-      return { seq, type: m.type, height: Number.MAX_SAFE_INTEGER, message: m };
+      return { seq, type: m.type, height: Number.MAX_SAFE_INTEGER, record };
     default:
       return { seq, type: m.type, height: Number.MAX_SAFE_INTEGER };
   }
+}
+
+function startedIndexEntry(seq: number, record: Uint8Array): WalIndexEntry {
+  return { seq, type: 'started', height: Number.MAX_SAFE_INTEGER, record };
 }

@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { encodeBlock, encodeBlockHeader, encodeQuorumCertificate } from '../../src/codec/block.js';
 import {
   decodeConsensusMessage,
+  decodeWalRecord,
   encodeCheckpointPayload,
   encodeConsensusMessage,
   encodeNewViewForSigning,
+  encodeStartedRecord,
   encodeViewChangeForSigning,
   encodeVotePayload,
   MESSAGE_TAGS,
+  STARTED_RECORD_TAG,
 } from '../../src/codec/consensus.js';
 import {
   LIMITS,
@@ -219,5 +222,22 @@ describe('consensus message decoding errors', () => {
 describe('the union as a whole', () => {
   it('round-trips any message', () => {
     fc.assert(fc.property(arbConsensusMessage, roundTrip), { numRuns: 100 });
+  });
+});
+
+describe('WAL records', () => {
+  it('reads a message record as the message, and the started record as itself', () => {
+    fc.assert(
+      fc.property(arbConsensusMessage, (m) => {
+        expect(expectOk(decodeWalRecord(encodeConsensusMessage(m)))).toEqual({ kind: 'message', message: m });
+      }),
+      { numRuns: 50 },
+    );
+    expect(encodeStartedRecord()).toEqual(Uint8Array.of(STARTED_RECORD_TAG));
+    expect(expectOk(decodeWalRecord(encodeStartedRecord()))).toEqual({ kind: 'started' });
+  });
+
+  it('refuses a started record with bytes after its tag', () => {
+    expectError(decodeWalRecord(Uint8Array.of(STARTED_RECORD_TAG, 0)), 'trailing-bytes');
   });
 });

@@ -83,6 +83,12 @@ export class Cluster {
   readonly evidence: { by: number; evidence: Evidence }[] = [];
   readonly sent: Sent[] = [];
   readonly crashed = new Set<number>();
+  /**
+   * What each replica ever signed as PRE-PREPARE or PREPARE, `${type}:${view}:${height}` ->
+   * digest, across restarts: these are not persisted, and the harness checks that a
+   * restarted replica never contradicts one anyway.
+   */
+  private readonly signedEver: Map<string, string>[] = [];
   /** Signature checks each replica made, by kind (across restarts). */
   readonly verifications: Map<SignatureKind, number>[] = [];
   /** Returns false to drop a message, or a replacement message. */
@@ -120,11 +126,12 @@ export class Cluster {
       this.wal.push([]);
       this.prepared.push([]);
       this.chains.push([]);
-      this.replicas.push(this.makeReplica(i));
+      this.signedEver.push(new Map());
+      this.replicas.push(this.makeReplica(i, false));
     }
   }
 
-  private makeReplica(i: number): Replica {
+  private makeReplica(i: number, ranBefore: boolean): Replica {
     const chain = this.chains[i] as Cluster['chains'][number];
     const tip = chain[chain.length - 1];
     const crypto = cryptoFor(this.keys[i] as PublicKey);
@@ -142,6 +149,7 @@ export class Cluster {
         : { height: tip.block.header.height, hash: tip.hash, timestamp: tip.block.header.timestamp, certificate: tip.certificate },
       wal: [...(this.wal[i] as ConsensusMessage[])],
       prepared: [...(this.prepared[i] ?? [])],
+      ranBefore,
       now: this.now,
     });
   }
@@ -169,7 +177,7 @@ export class Cluster {
   /** Restarts a crashed replica from its WAL and committed chain only. */
   restart(i: number): void {
     this.crashed.delete(i);
-    this.replicas[i] = this.makeReplica(i);
+    this.replicas[i] = this.makeReplica(i, true);
     this.queue.push({ to: i, event: { type: 'tick', now: this.now } });
   }
 
@@ -198,6 +206,17 @@ export class Cluster {
     }
   }
 
+  /** Throws if replica i signs a PRE-PREPARE or PREPARE that differs from one it signed in any earlier life. */
+  private checkNeverContradicts(i: number, m: ConsensusMessage): void {
+    if (m.type !== 'prepare' && m.type !== 'pre-prepare') return;
+    const digest = toHex(m.type === 'prepare' ? m.blockHash : hashHeader(m.block.header));
+    const key = `${m.type}:${m.view}:${m.height}`;
+    const signed = this.signedEver[i] as Map<string, string>;
+    const before = signed.get(key);
+    if (before !== undefined && before !== digest) throw new Error(`replica ${i} signed two different ${m.type}s for view ${m.view}, height ${m.height}`);
+    signed.set(key, digest);
+  }
+
   private deliver(from: number, to: number, message: ConsensusMessage): void {
     const sent = { from, to, message };
     const verdict = this.filter(sent);
@@ -213,9 +232,10 @@ export class Cluster {
         case 'send':
         case 'broadcast': {
           if (effect.persist) (this.wal[i] as ConsensusMessage[]).push(effect.message);
-          if (isVote(effect.message) && !this.wal[i]?.some((m) => sameVote(m, effect.message))) {
+          if (mustPersist(effect.message) && !this.wal[i]?.some((m) => sameVote(m, effect.message))) {
             throw new Error(`replica ${i} sent a ${effect.message.type} it never persisted`);
           }
+          this.checkNeverContradicts(i, effect.message);
           const targets = effect.type === 'send' ? [effect.to] : [...Array(this.n).keys()].filter((j) => j !== i);
           for (const to of targets) this.deliver(i, to, effect.message);
           break;
@@ -302,8 +322,9 @@ export class Cluster {
   }
 }
 
-function isVote(m: ConsensusMessage): boolean {
-  return m.type === 'prepare' || m.type === 'commit' || m.type === 'pre-prepare' || m.type === 'view-change';
+/** Votes a replica must remember across a crash; PRE-PREPAREs and PREPAREs are instead never signed again in a view it was in. */
+function mustPersist(m: ConsensusMessage): boolean {
+  return m.type === 'commit' || m.type === 'view-change';
 }
 
 function sameVote(a: ConsensusMessage, b: ConsensusMessage): boolean {

@@ -109,16 +109,17 @@ describe('Replica: normal case', () => {
     expectAgreement(cluster);
   });
 
-  it('persists every vote before sending it (the harness throws otherwise)', () => {
+  it('persists every COMMIT before sending it (the harness throws otherwise), and no PRE-PREPARE or PREPARE', () => {
     const cluster = new Cluster();
     cluster.submit(100);
     cluster.run();
+    expect(heights(cluster)).toEqual([1, 1, 1, 1]);
     for (let i = 0; i < 4; i++) {
       const kinds = new Set(cluster.wal[i]?.map((m) => m.type));
-      expect(kinds.has('prepare')).toBe(true);
-      expect(kinds.has('commit')).toBe(true);
+      expect([...kinds]).toEqual(['commit']);
+      expect(cluster.prepared[i]?.length, `r${i} prepared certificates`).toBe(1);
     }
-    expect(cluster.wal[0]?.some((m) => m.type === 'pre-prepare')).toBe(true);
+    expect(cluster.sent.some((s) => s.message.type === 'prepare')).toBe(true);
   });
 
   it('stabilises a checkpoint every K heights', () => {
@@ -268,26 +269,56 @@ describe('Replica: restored from its WAL', () => {
     expectAgreement(cluster);
   });
 
-  it('a restarted primary proposes again exactly the block it signed before the crash, and the chain goes on', () => {
+  it('a restarted primary proposes nothing in the view it was in; the view timer replaces it and the chain goes on', () => {
     const cluster = new Cluster();
-    // The primary's PRE-PREPARE for height 1 is persisted, then lost on the wire: nobody votes.
+    // The primary signs a PRE-PREPARE for height 1 that is lost on the wire: nobody votes.
     cluster.filter = ({ from, message }) => !(from === 0 && message.type === 'pre-prepare');
     cluster.submit(10);
     cluster.run();
-    const signed = cluster.wal[0]?.find((m) => m.type === 'pre-prepare');
-    expect(signed).toBeDefined();
+    const lost = cluster.sent.length;
+    expect(cluster.wal[0]).toEqual([]); // not persisted: the restart must not need it
     cluster.crash(0);
     cluster.filter = () => true;
     cluster.restart(0);
-    cluster.submit(10); // new txs: a fresh build would give a different block for height 1
-    cluster.advance(500); // a livelock here makes the harness throw (no quiescence)
-    expect(heights(cluster)).toEqual([2, 2, 2, 2]);
-    const first = cluster.chain(1)[0]?.block.header;
-    expect(first !== undefined && signed?.type === 'pre-prepare' && bytesEqual(hashHeader(first), hashHeader(signed.block.header))).toBe(true);
+    // New txs: a fresh build would give a different block for (view 0, height 1). The
+    // harness throws if r0 ever signs one; the replica must not even build it.
+    cluster.submit(10);
+    cluster.run();
+    expect(cluster.sent.slice(lost).filter((s) => s.from === 0 && s.message.type === 'pre-prepare')).toEqual([]);
+    expect(heights(cluster)).toEqual([0, 0, 0, 0]);
+    cluster.advance(2_500);
+    for (let i = 0; i < 4; i++) expect(cluster.replica(i).view, `r${i}`).toBe(1);
+    expect(Math.min(...heights(cluster))).toBeGreaterThanOrEqual(1);
     expectAgreement(cluster);
   });
 
-  it('never signs a second, different PREPARE for a slot it voted on before a crash', () => {
+  it('a restarted replica sends no PREPARE in its old view but still COMMITs there, and PREPAREs again after a view change', () => {
+    const cluster = new Cluster();
+    cluster.submit(10);
+    cluster.run();
+    cluster.crash(3);
+    cluster.restart(3);
+    const mark = cluster.sent.length;
+    cluster.submit(10);
+    cluster.run();
+    // r0, r1 and r2 make the PREPARE quorum; r3 sees it and COMMITs.
+    expect(heights(cluster)).toEqual([2, 2, 2, 2]);
+    const fromR3 = cluster.sent.slice(mark).filter((s) => s.from === 3).map((s) => s.message.type);
+    expect(fromR3).not.toContain('prepare');
+    expect(fromR3).toContain('commit');
+    // Without r2, view 0 needs r3's PREPARE, which it may not give: the view changes.
+    cluster.crash(2);
+    cluster.submit(10);
+    cluster.advance(3_000);
+    for (const i of [0, 1, 3]) {
+      expect(cluster.replica(i).view, `r${i}`).toBe(1);
+      expect(cluster.chain(i).length, `r${i}`).toBe(3);
+    }
+    expect(cluster.sent.some((s) => s.from === 3 && s.message.type === 'prepare' && s.message.view === 1)).toBe(true);
+    expectAgreement(cluster);
+  });
+
+  it('never signs a second, different PREPARE for a slot its WAL holds a vote for (a WAL of a version that logged PREPAREs)', () => {
     const cluster = new Cluster();
     const crypto = cryptoFor(cluster.keys[2] as PublicKey);
     const blockA = emptyBlock(1, 0, 100);
@@ -304,6 +335,7 @@ describe('Replica: restored from its WAL', () => {
     const replica = new Replica({ ...cluster.config, self: 2 }, crypto, {
       committed: { height: 0, hash: GENESIS_HASH, timestamp: 0, certificate: null },
       wal: [prepareA],
+      ranBefore: false,
       now: 0,
     });
     const primaryKey = cluster.keys[0] as PublicKey;
@@ -321,6 +353,33 @@ describe('Replica: restored from its WAL', () => {
     expect(execute).toBeDefined();
     const after = replica.step({ type: 'executed', height: 1, blockHash: hashB, valid: true });
     expect(after.filter((e) => e.type === 'broadcast' && e.message.type === 'prepare')).toEqual([]);
+  });
+
+  it('after a restart signs no PREPARE in a view its WAL reaches, though the WAL holds no vote at all', () => {
+    const cluster = new Cluster();
+    const prepares = (ranBefore: boolean): number => {
+      const replica = new Replica({ ...cluster.config, self: 2 }, cryptoFor(cluster.keys[2] as PublicKey), {
+        committed: { height: 0, hash: GENESIS_HASH, timestamp: 0, certificate: null },
+        wal: [],
+        ranBefore,
+        now: 0,
+      });
+      const block = emptyBlock(1, 0, 100);
+      const hash = hashHeader(block.header);
+      const prePrepare: PrePrepare = {
+        type: 'pre-prepare',
+        view: 0,
+        height: 1,
+        validator: 0,
+        block,
+        signature: fakeSign(cluster.keys[0] as PublicKey, 'pre-prepare', encodeVotePayload({ view: 0, height: 1, blockHash: hash })),
+      };
+      expect(replica.step({ type: 'message', from: 0, message: prePrepare }).some((e) => e.type === 'execute')).toBe(true);
+      const effects = replica.step({ type: 'executed', height: 1, blockHash: hash, valid: true });
+      return effects.filter((e) => e.type === 'broadcast' && e.message.type === 'prepare').length;
+    };
+    expect(prepares(false)).toBe(1); // a first start: nothing can have been signed before
+    expect(prepares(true)).toBe(0); // it may have prepared another block at (0, 1) and lost the record
   });
 });
 

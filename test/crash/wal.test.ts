@@ -3,8 +3,10 @@
  *
  * - kill -9, then a torn tail on the last segment (garbage appended; a record whose write
  *   stopped half way; a whole record whose bytes did not all reach the disk): the node
- *   starts, rejoins, and signs nothing that conflicts with what its WAL held before — and
- *   no other validator ever records evidence of it equivocating;
+ *   starts, knows it ran before (so it signs no PRE-PREPARE or PREPARE in its old view:
+ *   those are not logged), rejoins, and signs nothing that conflicts with what its WAL held
+ *   before — and no other validator ever records evidence of it equivocating;
+ * - the record that says a node ran before outlives WAL compaction;
  * - a corrupt record in a segment that is not the last (the log rotated), or in the middle
  *   of the last one (valid records follow it, so it is no torn tail): the node refuses to
  *   start, in one line naming the file, cuts nothing, and starts again once it is repaired.
@@ -13,9 +15,20 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2ECluster, rpc, waitFor } from '../e2e/cluster.js';
+import { STARTED_RECORD_TAG } from '../../src/codec/consensus.js';
 import { conflicts, isCleanRefusal, readWal, runToExit, signedVotes, TxLoad, walRecordBytes, WAL_HEADER_BYTES, type WalSegment } from './harness.js';
 
 type Damage = 'garbage' | 'half-written record' | 'record with unwritten pages';
+
+/** The fields of the last "node started" line in a node's log. */
+function lastStart(log: string): { ranBefore?: boolean } | undefined {
+  const line = log.split('\n').filter((l) => l.includes('"node started"')).pop();
+  return line === undefined ? undefined : (JSON.parse(line) as { ranBefore?: boolean });
+}
+
+function isStartedRecord(payload: Uint8Array): boolean {
+  return payload.length === 1 && payload[0] === STARTED_RECORD_TAG;
+}
 
 /** Damages the end of the last segment the way an interrupted append could. */
 async function tearTail(segments: readonly WalSegment[], damage: Damage): Promise<string> {
@@ -80,6 +93,7 @@ describe('the consensus WAL across crashes (4 real validators)', () => {
 
         await cluster.start(victim);
         down.delete(victim);
+        expect(lastStart(cluster.logOf(victim))?.ranBefore, `node${victim} knows it ran before`).toBe(true);
         const target = (await height(witness)) + 3;
         await cluster.waitForHeight(victim, target, 60_000);
 
@@ -102,6 +116,24 @@ describe('the consensus WAL across crashes (4 real validators)', () => {
       return all.every((s) => s.latest_block_hash === all[0]!.latest_block_hash) ? true : undefined;
     });
   }, 240_000);
+
+  it('the record that says a node ran before outlives WAL compaction', async () => {
+    const load = new TxLoad(cluster, () => [0, 1, 2, 3]);
+    const floorOf = async (i: number): Promise<number> => Number(await readFile(join(cluster.home(i), 'wal', 'floor'), 'utf8').catch(() => '0'));
+    try {
+      // Two checkpoints (every 50 heights) past the WAL's first records: the floor passes the
+      // record each node appended at its first start.
+      const firstStartedSeq = async (i: number): Promise<number> =>
+        (await readWal(cluster.home(i))).flatMap((s) => s.records).find((r) => isStartedRecord(r.payload))?.seq ?? -1;
+      const original = await firstStartedSeq(1);
+      await waitFor('a WAL floor above the first started record', async () => ((await floorOf(1)) > original ? true : undefined), 90_000);
+    } finally {
+      await load.stop();
+    }
+    const floor = await floorOf(1);
+    const live = (await readWal(cluster.home(1))).flatMap((s) => s.records).filter((r) => r.seq >= floor);
+    expect(live.filter((r) => isStartedRecord(r.payload)).length, 'started records at or above the floor').toBe(1);
+  }, 120_000);
 
   it('a corrupt record in a segment that is not the last: refused in one line naming the file; repaired, it starts', async () => {
     const victim = 3;

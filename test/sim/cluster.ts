@@ -217,6 +217,7 @@ export class Cluster {
   private boot(node: SimNode): void {
     const crypto = this.chain.keys.consensusCrypto(node.index);
     const restored = node.restoredState(this.clockOf(node));
+    node.booted = true; // the started record is on disk before the replica sends anything
     try {
       node.replica = new Replica(this.chain.replicaConfig(node.index), crypto, restored);
     } catch (e) {

@@ -43,6 +43,8 @@ export class SimNode {
   /** Bumped by every crash, so answers scheduled before it are dropped after it. */
   incarnation = 0;
   restarts = 0;
+  /** Whether a replica ever ran here: the node's started record in the WAL (RestoredState.ranBefore). */
+  booted = false;
   /** Persisted messages, oldest first (the store's WAL). */
   wal: ConsensusMessage[] = [];
   /** Committed blocks; chain[i] is height i + 1 (the store). */
@@ -306,6 +308,6 @@ export class SimNode {
   restoredState(now: number): RestoredState {
     const tip = this.tip();
     const certificate = this.chain[this.chain.length - 1]?.certificate ?? null;
-    return { committed: { ...tip, certificate }, wal: [...this.wal], prepared: [...this.prepared], now };
+    return { committed: { ...tip, certificate }, wal: [...this.wal], prepared: [...this.prepared], ranBefore: this.booted, now };
   }
 }
