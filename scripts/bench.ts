@@ -94,6 +94,8 @@ interface RunResult {
   offered: number;
   /** Measured txs refused for good (an error other than backpressure, or still refused at the end). */
   rejected: number;
+  /** Why txs (warm-up included) were rejected, by error; absent when none was. */
+  rejected_why?: Record<string, number>;
   /** Measured txs a node refused at least once with "mempool full" (-32011) and that were sent again. */
   refused: number;
   blocks: number;
@@ -393,6 +395,10 @@ async function runLoad(
   let sent = 0; // txs due so far: sent, or held behind their sender's previous tx
   let rejected = 0; // measured txs only
   let rejectedAll = 0;
+  // Why txs never got in: the error that settled each one first (a sender's later txs then
+  // fail behind it, counted as 'behind a rejected nonce'). Measured and warm-up txs alike.
+  const rejectedWhy = new Map<string, number>();
+  const noteWhy = (why: string, count = 1): void => void rejectedWhy.set(why, (rejectedWhy.get(why) ?? 0) + count);
   const refusedOnce = new Set<number>(); // measured txs refused (mempool full) at least once
   const refusals = new Map<number, number>(); // tx index -> times refused
   // One FIFO per retry (the k-th waits a fixed delay), so each stays sorted by due time.
@@ -417,8 +423,10 @@ async function runLoad(
     if (next === undefined) return;
     heldBehind.delete(index);
     // A sender's later nonces can never apply after one that never got in.
-    if (as === SETTLED_FAILED) settle(next, SETTLED_FAILED);
-    else released.push(next);
+    if (as === SETTLED_FAILED) {
+      noteWhy('behind a rejected nonce');
+      settle(next, SETTLED_FAILED);
+    } else released.push(next);
   };
   // A batch goes to the next node round-robin. A tx refused for backpressure (mempool full,
   // -32011) is sent again with exponential backoff, as a client should; its latency counts
@@ -427,19 +435,27 @@ async function runLoad(
     const batch = indices.map((i) => ({ jsonrpc: '2.0', id: i, method: 'broadcast_tx_sync', params: { tx: load.bodies[i] } }));
     const request: Promise<void> = rpc(rpcUrl(net, nextNode++ % net.n), batch)
       .then((replies) => {
-        for (const reply of replies as { id: number; error?: { code?: number } }[]) {
+        for (const reply of replies as { id: number; error?: { code?: number; message?: string } }[]) {
           if (reply.error === undefined) settle(reply.id, SETTLED_OK);
-          else if (reply.error.code !== MEMPOOL_FULL) settle(reply.id, SETTLED_FAILED);
-          else {
+          else if (reply.error.code !== MEMPOOL_FULL) {
+            noteWhy(`${reply.error.code}: ${String(reply.error.message).slice(0, 60)}`);
+            settle(reply.id, SETTLED_FAILED);
+          } else {
             if (reply.id >= warmupTxs) refusedOnce.add(reply.id);
             const attempt = (refusals.get(reply.id) ?? 0) + 1;
             refusals.set(reply.id, attempt);
-            if (attempt >= RETRY_ATTEMPTS) settle(reply.id, SETTLED_FAILED);
+            if (attempt >= RETRY_ATTEMPTS) {
+              noteWhy(`refused ${RETRY_ATTEMPTS} times`);
+              settle(reply.id, SETTLED_FAILED);
+            }
             else (retries[attempt - 1] as { index: number; due: number }[]).push({ index: reply.id, due: performance.now() + Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1)) });
           }
         }
       })
-      .catch(() => indices.forEach((i) => settle(i, SETTLED_FAILED)))
+      .catch((err: unknown) => {
+        noteWhy(`request failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, indices.length);
+        indices.forEach((i) => settle(i, SETTLED_FAILED));
+      })
       .finally(() => inFlight.delete(request));
     inFlight.add(request);
   };
@@ -535,6 +551,7 @@ async function runLoad(
     ratio: +(tps / ceiling).toFixed(2),
     offered,
     rejected,
+    ...(rejectedWhy.size === 0 ? {} : { rejected_why: Object.fromEntries(rejectedWhy) }),
     refused: refusedOnce.size,
     blocks: tracker.blocks - since.blocks,
     event_loop_p99_ms: +(1000 * (metrics.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN)).toFixed(1),
@@ -715,7 +732,7 @@ async function catchup(net: Network, txs: number, rate: number, batch: number, v
   }
   const seconds = (performance.now() - start) / 1000;
   process.stdout.write(
-    `${JSON.stringify({ catchup: true, txs: result.committed, blocks: target, seconds: +seconds.toFixed(2), tx_per_s: Math.round(result.committed / seconds), startup_s: +startup.toFixed(2) })}\n`,
+    `${JSON.stringify({ catchup: true, txs: result.committed, blocks: target, seconds: +seconds.toFixed(2), tx_per_s: Math.round(result.committed / seconds), startup_s: +startup.toFixed(2), ...(result.rejected_why === undefined ? {} : { rejected_why: result.rejected_why }) })}\n`,
   );
 }
 
