@@ -328,12 +328,8 @@ function mustPersist(m: ConsensusMessage): boolean {
 }
 
 function sameVote(a: ConsensusMessage, b: ConsensusMessage): boolean {
-  if (a.type !== b.type) return false;
-  if ((a.type === 'prepare' || a.type === 'commit') && (b.type === 'prepare' || b.type === 'commit')) {
+  if (a.type === 'commit' && b.type === 'commit') {
     return a.view === b.view && a.height === b.height && bytesEqual(a.blockHash, b.blockHash);
-  }
-  if (a.type === 'pre-prepare' && b.type === 'pre-prepare') {
-    return a.view === b.view && a.height === b.height && bytesEqual(hashHeader(a.block.header), hashHeader(b.block.header));
   }
   if (a.type === 'view-change' && b.type === 'view-change') return a.newView === b.newView;
   return false;
