@@ -447,8 +447,7 @@ async function runLoad(
             if (attempt >= RETRY_ATTEMPTS) {
               noteWhy(`refused ${RETRY_ATTEMPTS} times`);
               settle(reply.id, SETTLED_FAILED);
-            }
-            else (retries[attempt - 1] as { index: number; due: number }[]).push({ index: reply.id, due: performance.now() + Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1)) });
+            } else (retries[attempt - 1] as { index: number; due: number }[]).push({ index: reply.id, due: performance.now() + Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1)) });
           }
         }
       })

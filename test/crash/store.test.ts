@@ -77,11 +77,9 @@ describe('the block store under damage (one real validator)', () => {
 
   /**
    * The contract after damage: a clean refusal, or a node that serves every stored block or
-   * an error for it, commits on, stops cleanly, and whose chain verifies.
-   */
-  /**
-   * `damageOnlyVerifyReads`: the damage may lie where only a full read finds it (bytes
-   * flipped inside a table), so a node that starts may still fail `verify`, by name.
+   * an error for it, commits on, stops cleanly, and whose chain verifies. With
+   * `damageOnlyVerifyReads` the damage may lie where only a full read finds it (bytes
+   * flipped inside a table), so a node that starts may instead fail `verify`, by name.
    */
   async function recoversOrRefuses(home: string, what: string, damageOnlyVerifyReads = false): Promise<'recovered' | 'refused'> {
     const started = await startHome(home, cluster.rpcUrl(0));
