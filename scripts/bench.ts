@@ -96,6 +96,8 @@ interface RunResult {
   rejected: number;
   /** Why txs (warm-up included) were rejected, by error; absent when none was. */
   rejected_why?: Record<string, number>;
+  /** Batches sent again because the kept-alive connection they went out on was being closed (see StaleConnectionError). */
+  resent_batches: number;
   /** Measured txs a node refused at least once with "mempool full" (-32011) and that were sent again. */
   refused: number;
   blocks: number;
@@ -130,8 +132,24 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * of fetch's CPU per call (undici's web streams): on a 2-core host, fetch took ~1.8 ms of
  * client CPU per submission, CPU the nodes under test then lacked. And fetch is never loaded:
  * its first call compiles undici, a 55 ms stall of this loop that showed as slow commits.
+ *
+ * `timeout` is what makes the agent heed the server's `Keep-Alive: timeout=5`: Node 20's
+ * agent closes an idle connection 1 s before the server's hint only when it has a timeout
+ * of its own to lower (keepSocketAlive). Without one it kept idle connections until the
+ * server closed them, and a batch sent on one as it closed was reset (StaleConnectionError).
  */
-const httpAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+const httpAgent = new Agent({ keepAlive: true, maxSockets: 64, timeout: 60_000 });
+
+/**
+ * A request that failed on a kept-alive connection the server was closing as it went out
+ * (its keep-alive timeout ended): the request never reached the handler, or its answer
+ * was lost with the connection. Node's docs give the remedy: send it again.
+ */
+class StaleConnectionError extends Error {
+  constructor(override readonly cause: Error) {
+    super(`kept-alive connection reset: ${cause.message}`);
+  }
+}
 
 function httpText(url: string, body?: string): Promise<string> {
   const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
@@ -142,7 +160,7 @@ function httpText(url: string, body?: string): Promise<string> {
       res.on('error', reject);
       res.on('end', () => resolveText(Buffer.concat(chunks).toString('utf8')));
     });
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => reject(req.reusedSocket && err.code === 'ECONNRESET' ? new StaleConnectionError(err) : err));
     req.end(body);
   });
 }
@@ -399,6 +417,7 @@ async function runLoad(
   // fail behind it, counted as 'behind a rejected nonce'). Measured and warm-up txs alike.
   const rejectedWhy = new Map<string, number>();
   const noteWhy = (why: string, count = 1): void => void rejectedWhy.set(why, (rejectedWhy.get(why) ?? 0) + count);
+  let resentBatches = 0;
   const refusedOnce = new Set<number>(); // measured txs refused (mempool full) at least once
   const refusals = new Map<number, number>(); // tx index -> times refused
   // One FIFO per retry (the k-th waits a fixed delay), so each stays sorted by due time.
@@ -431,7 +450,7 @@ async function runLoad(
   // A batch goes to the next node round-robin. A tx refused for backpressure (mempool full,
   // -32011) is sent again with exponential backoff, as a client should; its latency counts
   // from its first send.
-  const send = (indices: readonly number[]): void => {
+  const send = (indices: readonly number[], resend = false): void => {
     const batch = indices.map((i) => ({ jsonrpc: '2.0', id: i, method: 'broadcast_tx_sync', params: { tx: load.bodies[i] } }));
     const request: Promise<void> = rpc(rpcUrl(net, nextNode++ % net.n), batch)
       .then((replies) => {
@@ -452,6 +471,13 @@ async function runLoad(
         }
       })
       .catch((err: unknown) => {
+        // Submitting is idempotent (a tx already taken comes back as a duplicate), so a batch
+        // lost to a closing kept-alive connection goes again, once, on another connection.
+        if (err instanceof StaleConnectionError && !resend) {
+          resentBatches++;
+          send(indices, true);
+          return;
+        }
         noteWhy(`request failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, indices.length);
         indices.forEach((i) => settle(i, SETTLED_FAILED));
       })
@@ -478,8 +504,10 @@ async function runLoad(
         submittedAt[i] = now;
         const previous = i - load.senders;
         if (previous < 0 || settledAs[previous] === SETTLED_OK) indices.push(i);
-        else if (settledAs[previous] === SETTLED_FAILED) settle(i, SETTLED_FAILED);
-        else heldBehind.set(previous, i);
+        else if (settledAs[previous] === SETTLED_FAILED) {
+          noteWhy('behind a rejected nonce');
+          settle(i, SETTLED_FAILED);
+        } else heldBehind.set(previous, i);
       }
       sent = to;
       if (indices.length > 0) send(indices);
@@ -551,6 +579,7 @@ async function runLoad(
     offered,
     rejected,
     ...(rejectedWhy.size === 0 ? {} : { rejected_why: Object.fromEntries(rejectedWhy) }),
+    resent_batches: resentBatches,
     refused: refusedOnce.size,
     blocks: tracker.blocks - since.blocks,
     event_loop_p99_ms: +(1000 * (metrics.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN)).toFixed(1),
