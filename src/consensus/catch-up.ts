@@ -73,17 +73,28 @@ export class CatchUp {
     return entry !== undefined && bytesEqual(entry.block.header.parentHash, parentHash) ? entry : undefined;
   }
 
-  /** A fetch to start now, if this replica is behind and no fetch is under way. */
+  /**
+   * A fetch to start now, if this replica is behind: from the commit point when no fetch
+   * is under way (or the last one went quiet), or, while one is, the next range past it
+   * once less than half of MAX_SYNC_AHEAD is left to commit of what was asked. Waiting for
+   * the whole range to commit before asking for more left the main thread with nothing to
+   * do for a round trip at every range's end.
+   */
   fetchRange(now: number, committedHeight: number, lastProgressAt: number): { fromHeight: number; toHeight: number } | undefined {
     if (this.known <= committedHeight) return undefined;
     const stalled = now - lastProgressAt >= this.retransmitMs;
     if (this.known < committedHeight + 2 && !stalled) return undefined; // one height behind is normal pipelining
-    const inProgress = this.fetchedTo > committedHeight && now - this.fetchAt < this.retransmitMs * 2;
-    if (inProgress) return undefined;
     const toHeight = Math.min(this.known, committedHeight + MAX_SYNC_AHEAD);
+    const inProgress = this.fetchedTo > committedHeight && now - this.fetchAt < this.retransmitMs * 2;
+    let fromHeight = committedHeight + 1;
+    if (inProgress) {
+      const runningLow = this.fetchedTo - committedHeight < MAX_SYNC_AHEAD / 2;
+      if (!runningLow || toHeight <= this.fetchedTo) return undefined;
+      fromHeight = this.fetchedTo + 1;
+    }
     this.fetchedTo = toHeight;
     this.fetchAt = now;
-    return { fromHeight: committedHeight + 1, toHeight };
+    return { fromHeight, toHeight };
   }
 
   /** Whether to ask peers for a block body now (not asked recently, and few questions open). */
