@@ -760,7 +760,7 @@ async function catchup(net: Network, txs: number, rate: number, batch: number, v
   }
   const seconds = (performance.now() - start) / 1000;
   process.stdout.write(
-    `${JSON.stringify({ catchup: true, txs: result.committed, blocks: target, seconds: +seconds.toFixed(2), tx_per_s: Math.round(result.committed / seconds), startup_s: +startup.toFixed(2), ...(result.rejected_why === undefined ? {} : { rejected_why: result.rejected_why }) })}\n`,
+    `${JSON.stringify({ catchup: true, txs: result.committed, blocks: target, seconds: +seconds.toFixed(2), tx_per_s: Math.round(result.committed / seconds), startup_s: +startup.toFixed(2), peers_max_rss_mb: result.max_rss_mb, ...(result.rejected_why === undefined ? {} : { rejected_why: result.rejected_why }) })}\n`,
   );
 }
 
