@@ -61,6 +61,7 @@ export class OutboundChannel {
   #failures = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  #parked = false;
   #pumpScheduled = false;
 
   constructor(options: ChannelOptions) {
@@ -79,7 +80,7 @@ export class OutboundChannel {
 
   /** Queues a whole frame (header included). Returns false if it was dropped. */
   enqueue(frame: Uint8Array): boolean {
-    if (this.#closed || this.#queuedBytes + frame.length > this.#options.maxQueueBytes) {
+    if (this.#closed || this.#parked || this.#queuedBytes + frame.length > this.#options.maxQueueBytes) {
       this.#droppedFrames += 1;
       return false;
     }
@@ -95,9 +96,23 @@ export class OutboundChannel {
     return true;
   }
 
+  /**
+   * The peer has been gone too long for what waits to still matter: drops the queue (the
+   * frames count as dropped) and every frame offered until the next `kick()`.
+   */
+  park(): void {
+    if (this.#closed || this.#parked) return;
+    this.#parked = true;
+    this.#droppedFrames += this.#queue.length - this.#head;
+    this.#queue = [];
+    this.#head = 0;
+    this.#queuedBytes = 0;
+  }
+
   /** A connection to the peer appeared: try to open now, forgetting earlier failures. */
   kick(): void {
     if (this.#closed) return;
+    this.#parked = false;
     this.#failures = 0;
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);

@@ -84,6 +84,8 @@ interface PeerSlot {
   dialAttempt: number;
   dialTimer: ReturnType<typeof setTimeout> | undefined;
   connectedAt: number;
+  /** When the peer went away, or this host started if it was never connected (see disconnectedQueueMs). */
+  disconnectedAt: number;
 }
 
 type State = 'created' | 'starting' | 'started' | 'stopped';
@@ -105,6 +107,7 @@ export class P2PNetwork {
   readonly #frameTimeoutMs: number;
   readonly #consensusBudget: RateBudget;
   readonly #redial: BackoffPolicy;
+  readonly #disconnectedQueueMs: number;
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #penalties: PenaltyBox;
@@ -138,6 +141,7 @@ export class P2PNetwork {
     this.#redial = options.redialBackoff ?? DEFAULT_REDIAL_BACKOFF;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
+    this.#disconnectedQueueMs = options.disconnectedQueueMs ?? DEFAULTS.disconnectedQueueMs;
     this.#penalties = penalties;
     const maxQueueBytes = options.maxQueueBytes ?? DEFAULTS.maxQueueBytes;
     this.#slots = table.entries.map((entry) => {
@@ -154,7 +158,7 @@ export class P2PNetwork {
       // Consensus runs between validators only; observers get txs and sync.
       const consensus = entry.role === 'validator' && this.#isValidatorSelf() ? channel(CONSENSUS_PROTOCOL) : undefined;
       const consensusBudget = consensus === undefined ? undefined : new InboundBudget(this.#consensusBudget, this.#now);
-      return { entry, consensus, consensusBudget, tx: channel(TX_PROTOCOL), connected: false, dialing: false, dialAttempt: 0, dialTimer: undefined, connectedAt: 0 };
+      return { entry, consensus, consensusBudget, tx: channel(TX_PROTOCOL), connected: false, dialing: false, dialAttempt: 0, dialTimer: undefined, connectedAt: 0, disconnectedAt: 0 };
     });
   }
 
@@ -243,6 +247,7 @@ export class P2PNetwork {
     this.#log.info({ peerId: this.peerId, listen: this.listenAddresses() }, 'net: listening');
     for (const slot of this.#slots) {
       if (slot === undefined) continue;
+      slot.disconnectedAt = this.#now();
       // A peer that connected while libp2p was starting raised peer:connect too early for us.
       if (this.#openConnection(slot.entry) !== undefined) this.#markConnected(slot);
       else this.#dial(slot);
@@ -287,6 +292,7 @@ export class P2PNetwork {
     const slot = this.#slot(to);
     if (slot?.consensus === undefined) throw new NetError('unknown-peer', `no consensus peer ${to}`);
     if (this.#state === 'stopped') return;
+    this.#parkIfGone(slot);
     slot.consensus.enqueue(this.#frame(bytes, this.#maxFrameBytes));
   }
 
@@ -294,7 +300,18 @@ export class P2PNetwork {
   broadcastConsensus(bytes: Uint8Array): void {
     if (this.#state === 'stopped') return;
     const frame = this.#frame(bytes, this.#maxFrameBytes);
-    for (const slot of this.#slots) slot?.consensus?.enqueue(frame);
+    for (const slot of this.#slots) {
+      if (slot === undefined) continue;
+      this.#parkIfGone(slot);
+      slot.consensus?.enqueue(frame);
+    }
+  }
+
+  /** Past disconnectedQueueMs of absence, a peer's queues are dropped until it is back (markConnected kicks them). */
+  #parkIfGone(slot: PeerSlot): void {
+    if (slot.connected || this.#now() - slot.disconnectedAt < this.#disconnectedQueueMs) return;
+    slot.consensus?.park();
+    slot.tx.park();
   }
 
   onConsensus(handler: MessageHandler): void {
@@ -567,6 +584,7 @@ export class P2PNetwork {
     const slot = entry === undefined ? undefined : this.#slots[entry.index];
     if (slot === undefined || !slot.connected) return;
     slot.connected = false;
+    slot.disconnectedAt = this.#now();
     slot.dialAttempt = Date.now() - slot.connectedAt >= HEALTHY_CONNECTION_MS ? 0 : slot.dialAttempt + 1;
     if (this.#state !== 'started') return;
     this.#log.info({ peer: slot.entry.index }, 'net: peer disconnected');

@@ -265,6 +265,30 @@ describe('P2PNetwork', () => {
     expect(texts(inboxes[2]!.consensus)).toEqual(['1:back']);
   });
 
+  it('stops queueing for a peer gone longer than disconnectedQueueMs and drops what waited; sends resume when it is back', async () => {
+    const { ports, keys, validators, hosts, inboxes } = await cluster('away', 3, { disconnectedQueueMs: 400 });
+    await hosts[1]!.stop();
+    await waitFor(() => !hosts[0]!.connectedPeers().includes(1), 'disconnect seen');
+    hosts[0]!.sendConsensus(1, text('soon-stale'));
+    expect(hosts[0]!.peerStats(1)!.consensus!.queuedFrames).toBe(1);
+    await sleep(500);
+    hosts[0]!.sendConsensus(1, text('stale'));
+    hosts[0]!.broadcastConsensus(text('to-all'));
+    const away = hosts[0]!.peerStats(1)!.consensus!;
+    expect(away.queuedFrames).toBe(0);
+    expect(away.droppedFrames).toBe(3);
+    expect(away.queuedBytes).toBe(0);
+    const reborn = await registry.host({ seed: keys[1]!.seed, listen: addressOf(ports[1]!), validators, self: 1, redialBackoff: FAST_REDIAL });
+    const rebornInbox = new Inbox(reborn);
+    await reborn.start();
+    await waitFor(() => hosts[0]!.connectedPeers().includes(1), 'reconnect');
+    hosts[0]!.sendConsensus(1, text('fresh'));
+    await waitFor(() => rebornInbox.consensus.length >= 1 && inboxes[2]!.consensus.length === 1, 'delivery after return');
+    await sleep(100);
+    expect(texts(rebornInbox.consensus)).toEqual(['0:fresh']);
+    expect(texts(inboxes[2]!.consensus)).toEqual(['0:to-all']); // a connected peer was never held back
+  });
+
   it('reaches a late validator by redial alone (it cannot dial us)', async () => {
     const ports = await freePorts(3);
     const { keys, validators } = validatorsFor('late', ports.slice(0, 2));
